@@ -1,0 +1,1 @@
+//! Queries on `click_transactions` (Click SHOP API).
