@@ -1,5 +1,6 @@
 //! Logging: readable lines on stderr and a daily-rotated file in `<data_dir>/logs`.
 
+use std::io::IsTerminal;
 use std::path::Path;
 
 use tracing_appender::non_blocking::WorkerGuard;
@@ -23,7 +24,12 @@ pub fn init(data_dir: &Path) -> Option<WorkerGuard> {
     let (file, guard) = tracing_appender::non_blocking(appender);
     tracing_subscriber::registry()
         .with(filter)
-        .with(fmt::layer().with_writer(std::io::stderr).with_target(false))
+        .with(
+            fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::stderr().is_terminal())
+                .with_target(false),
+        )
         .with(fmt::layer().with_writer(file).with_ansi(false))
         .try_init()
         .ok()?;
