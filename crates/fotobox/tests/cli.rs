@@ -1,0 +1,336 @@
+//! The staff command line and `fotobox serve`, run as the real binary against temporary data.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use fotobox_core::model::Provider;
+use fotobox_core::orders::{self, OrderRequest};
+use fotobox_core::{AppContext, Config};
+
+const BIN: &str = env!("CARGO_BIN_EXE_fotobox");
+
+fn fotobox(data: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(["--data-dir", data.to_str().unwrap()])
+        .args(args)
+        .env_remove("FOTOBOX_CONFIG")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+fn config(data: &Path) -> Config {
+    let mut c = Config::sandbox_default();
+    c.data_dir = Some(data.to_path_buf());
+    c
+}
+
+/// Seed: 3 orders, one paid, one cancelled.
+async fn seed(data: &Path) -> Vec<String> {
+    let ctx = AppContext::new(config(data)).await.unwrap();
+    let mut ids = Vec::new();
+    for (p, t) in [(Provider::Payme, "strip"), (Provider::Click, "postcard"), (Provider::Payme, "grid")] {
+        let o = orders::create_order(&ctx, OrderRequest::Priced { provider: p, template: t.into(), copies: 1 })
+            .await
+            .unwrap();
+        ids.push(o.order_id);
+    }
+    let p = ctx.store.payment_by_order_id(&ids[1]).await.unwrap().unwrap();
+    let mut c = ctx.store.pool().acquire().await.unwrap();
+    fotobox_core::store::payments::mark_success(&mut c, p.id, "3647911201", None, chrono::Utc::now()).await.unwrap();
+    drop(c);
+    orders::cancel_order(&ctx, &ids[2]).await.unwrap();
+    ctx.store.close().await;
+    ids
+}
+
+#[tokio::test]
+async fn payments_list_show_and_stats() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids = seed(dir.path()).await;
+
+    let o = fotobox(dir.path(), &["payments", "list"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for id in &ids {
+        assert!(out.contains(id.as_str()), "{out}");
+    }
+    assert!(out.contains("3 of 3 payments"));
+
+    let o = fotobox(dir.path(), &["payments", "list", "--status", "success", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["total"], 1);
+    assert_eq!(v["payments"][0]["order_id"], ids[1].as_str());
+
+    let o = fotobox(dir.path(), &["payments", "list", "--limit", "1", "--offset", "1", "--format", "csv"]);
+    let text = stdout(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].starts_with("id,order_id,transaction_id,amount,payment_type,status"));
+    assert!(lines[1].contains(ids[1].as_str()), "second newest");
+
+    let o = fotobox(dir.path(), &["payments", "show", &ids[2], "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["status"], "canceled");
+    let kinds: Vec<&str> = v["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["create", "cancel"]);
+    let o = fotobox(dir.path(), &["payments", "show", "2"]);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains(ids[1].as_str()));
+
+    let o = fotobox(dir.path(), &["stats", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["total_payments"], 3);
+    assert_eq!(v["success_payments"], 1);
+    assert_eq!(v["canceled_payments"], 1);
+    assert_eq!(v["pending_payments"], 1);
+    assert_eq!(v["total_revenue"], 25000);
+    let o = fotobox(dir.path(), &["stats"]);
+    assert!(stdout(&o).contains("total revenue      25000 UZS"));
+}
+
+#[tokio::test]
+async fn bad_input_gives_one_line_and_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    seed(dir.path()).await;
+    for args in [
+        vec!["payments", "show", "NOPE-0000"],
+        vec!["payments", "list", "--status", "paid"],
+        vec!["payments", "list", "--limit", "0"],
+        vec!["restore", "/nonexistent/file.db"],
+    ] {
+        let o = fotobox(dir.path(), &args);
+        assert!(!o.status.success(), "{args:?}");
+        let err = stderr(&o);
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("error: "), "{err}");
+        assert!(!err.contains("panicked"));
+    }
+    // A config with an unknown key stops with a line naming it.
+    let cfg = dir.path().join("bad.toml");
+    std::fs::write(&cfg, "[server]\nstaff_tokn = \"x\"\n").unwrap();
+    let o = fotobox(dir.path(), &["--config", cfg.to_str().unwrap(), "stats"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("staff_tokn"), "{}", stderr(&o));
+}
+
+#[tokio::test]
+async fn export_writes_every_payment_as_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids = seed(dir.path()).await;
+    let out = dir.path().join("out.csv");
+    let o = fotobox(dir.path(), &["export", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("exported 3 payments"));
+    let mut r = csv::Reader::from_path(&out).unwrap();
+    let headers = r.headers().unwrap().clone();
+    assert_eq!(&headers[1], "order_id");
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    assert_eq!(rows.len(), 3);
+    let got: Vec<&str> = rows.iter().map(|r| &r[1]).collect();
+    assert_eq!(got, ids.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(&rows[1][5], "success");
+    assert_eq!(&rows[1][2], "3647911201");
+    // Refuses to overwrite.
+    let o = fotobox(dir.path(), &["export", "--out", out.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("already exists"));
+    // Default name in the working directory.
+    let o = Command::new(BIN)
+        .args(["--data-dir", dir.path().to_str().unwrap(), "export"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("payments_export_") && n.ends_with(".csv"))
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert_eq!(names[0].len(), "payments_export_20261125_120000.csv".len());
+}
+
+fn count_in(db: &Path) -> i64 {
+    let rt = tokio::runtime::Handle::current();
+    let db = db.to_path_buf();
+    std::thread::spawn(move || {
+        rt.block_on(async {
+            let s = fotobox_core::store::Store::open_existing(&db, Duration::from_secs(5)).await.unwrap();
+            let n = s.count_payments().await.unwrap();
+            s.close().await;
+            n
+        })
+    })
+    .join()
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_while_a_writer_is_busy_then_clear_and_restore_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    seed(dir.path()).await;
+    // A writer keeps inserting orders while the backup runs.
+    let ctx = AppContext::new(config(dir.path())).await.unwrap();
+    let writer_ctx = ctx.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop2 = stop.clone();
+    let writer = tokio::spawn(async move {
+        let mut n = 0;
+        while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
+            orders::create_order(
+                &writer_ctx,
+                OrderRequest::Priced { provider: Provider::Click, template: "strip".into(), copies: 1 },
+            )
+            .await
+            .unwrap();
+            n += 1;
+        }
+        n
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let backup = dir.path().join("b1.db");
+    let o = tokio::task::spawn_blocking({
+        let d = dir.path().to_path_buf();
+        let b = backup.clone();
+        move || fotobox(&d, &["backup", "--out", b.to_str().unwrap()])
+    })
+    .await
+    .unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let written = writer.await.unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(written > 0);
+    let in_backup = count_in(&backup);
+    assert!(in_backup >= 3, "the backup holds the seed and some of the writer's rows: {in_backup}");
+    ctx.store.close().await;
+    let total = 3 + written;
+
+    // Default backup location.
+    let o = fotobox(dir.path(), &["backup"]);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("/backups/photobooth_"));
+
+    // Clear needs confirmation; with --yes it backs up first.
+    let o = fotobox(dir.path(), &["clear"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--yes"));
+    let db = dir.path().join("photobooth.db");
+    assert_eq!(count_in(&db), total);
+    let o = fotobox(dir.path(), &["clear", "--yes"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let pre_clear: PathBuf = out.trim().rsplit(": ").next().unwrap().into();
+    assert_eq!(count_in(&db), 0);
+    assert_eq!(count_in(&pre_clear), total, "clear kept everything in its backup");
+
+    // Restore the pre-clear backup: everything is back, the cleared file is kept aside.
+    let o = fotobox(dir.path(), &["restore", pre_clear.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("replaced database is kept at"));
+    assert_eq!(count_in(&db), total);
+    let kept: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("photobooth.db.replaced-"))
+        .collect();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(count_in(&dir.path().join(&kept[0])), 0);
+}
+
+#[tokio::test]
+async fn restore_refuses_bad_files_and_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    seed(dir.path()).await;
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, b"this is not a database at all, just some text that is long enough").unwrap();
+    let o = fotobox(dir.path(), &["restore", junk.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("junk.db"), "{}", stderr(&o));
+
+    // A valid SQLite file that is not ours.
+    let other = dir.path().join("other.db");
+    let s = fotobox_core::store::Store::open_existing(&other, Duration::from_secs(1)).await;
+    assert!(s.is_err());
+    {
+        let opts = sqlx::sqlite::SqliteConnectOptions::new().filename(&other).create_if_missing(true);
+        let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
+        sqlx::query("CREATE TABLE t(x)").execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+    let o = fotobox(dir.path(), &["restore", other.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("not a Fotobox database"), "{}", stderr(&o));
+
+    // With a server holding the database.
+    let backup = dir.path().join("good.db");
+    assert!(fotobox(dir.path(), &["backup", "--out", backup.to_str().unwrap()]).status.success());
+    let mut cfg = config(dir.path());
+    cfg.server.callback_addr = "127.0.0.1:0".parse().unwrap();
+    cfg.server.api_addr = "127.0.0.1:0".parse().unwrap();
+    let ctx = AppContext::new(cfg).await.unwrap();
+    let server = fotobox_core::server::start(ctx).await.unwrap();
+    let o = fotobox(dir.path(), &["restore", backup.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("server is running"), "{}", stderr(&o));
+    server.shutdown().await;
+    let o = fotobox(dir.path(), &["restore", backup.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn serve_on_port_zero_answers_healthz_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["--data-dir", dir.path().to_str().unwrap(), "serve"])
+        .env("FOTOBOX_SERVER_CALLBACK_ADDR", "127.0.0.1:0")
+        .env("FOTOBOX_SERVER_API_ADDR", "127.0.0.1:0")
+        .env_remove("FOTOBOX_CONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert!(line.starts_with("listening "), "{line}");
+    let addr = |key: &str| {
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix(&format!("{key}=http://")))
+            .unwrap()
+            .to_string()
+    };
+    for a in [addr("callback"), addr("api")] {
+        let resp = http_get(&a, "/healthz");
+        assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+        assert!(resp.contains("\"status\":\"ok\""));
+    }
+    assert!(dir.path().join("photobooth.db").exists(), "database created on first start");
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "clean exit on SIGTERM: {:?}", out.status);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("shutdown signal received") && err.contains("fotobox stopped"), "{err}");
+    assert!(!err.contains(&std::fs::read_to_string(dir.path().join("staff_token")).unwrap().trim().to_string()));
+    let logs: Vec<_> = std::fs::read_dir(dir.path().join("logs")).unwrap().collect();
+    assert_eq!(logs.len(), 1, "a log file in the data directory");
+}
+
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
