@@ -10,16 +10,27 @@ cd "$(dirname "$0")/.."
 need_cmd() { command -v "$1" >/dev/null 2>&1; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-if ! need_cmd cargo; then
-  echo "cargo not found: install Rust with rustup (https://rustup.rs) and run this again" >&2
-  exit 1
+if ! need_cmd cargo && [ -x "$HOME/.cargo/bin/cargo" ]; then
+  export PATH="$HOME/.cargo/bin:$PATH"
 fi
+if ! need_cmd cargo; then
+  # Debian's own cargo is too old for this workspace: use rustup's stable toolchain.
+  echo "setup: installing the Rust toolchain with rustup"
+  need_cmd curl || { as_root apt-get update -q && as_root apt-get install -y -q curl ca-certificates; }
+  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --component rustfmt,clippy
+  export PATH="$HOME/.cargo/bin:$PATH"
+fi
+for comp in rustfmt clippy; do
+  if ! cargo "${comp/rustfmt/fmt}" --version >/dev/null 2>&1 && need_cmd rustup; then
+    rustup component add "$comp"
+  fi
+done
 
 apt_pkgs=()
 case "$what" in
   headless) ;;
-  kiosk) apt_pkgs=(libwebkit2gtk-4.1-dev pkg-config) ;;
-  test) apt_pkgs=(libwebkit2gtk-4.1-dev pkg-config xvfb webkit2gtk-driver chromium) ;;
+  kiosk) apt_pkgs=(build-essential pkg-config libwebkit2gtk-4.1-dev) ;;
+  test) apt_pkgs=(build-essential pkg-config libwebkit2gtk-4.1-dev xvfb webkit2gtk-driver chromium) ;;
   *) echo "usage: $0 [kiosk|test|headless]" >&2; exit 2 ;;
 esac
 

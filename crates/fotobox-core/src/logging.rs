@@ -4,13 +4,16 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use tracing_appender::non_blocking::WorkerGuard;
+
+/// Keeps the log file writer flushing; hold it for the life of the program.
+pub type Guard = WorkerGuard;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{fmt, EnvFilter};
 
 /// Install the global subscriber. Keep the guard alive for the program's life (it flushes the file).
 /// The level comes from `FOTOBOX_LOG` (default `info`). Returns `None` if one was already installed.
-pub fn init(data_dir: &Path) -> Option<WorkerGuard> {
+pub fn init(data_dir: &Path) -> Option<Guard> {
     let filter = EnvFilter::try_from_env("FOTOBOX_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let logs = data_dir.join("logs");
     let _ = std::fs::create_dir_all(&logs);

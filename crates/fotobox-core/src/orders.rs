@@ -146,7 +146,12 @@ pub fn price(ctx: &AppContext, template: &str, copies: i64) -> Result<i64, Order
     let base = pricing.layouts.get(template).ok_or_else(|| {
         OrderError::BadRequest(format!(
             "unknown template {template:?}; known: {}",
-            pricing.layouts.keys().cloned().collect::<Vec<_>>().join(", ")
+            pricing
+                .layouts
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
         ))
     })?;
     if copies < 1 || copies as u64 > pricing.max_copies {
@@ -304,8 +309,15 @@ pub async fn cancel_order(ctx: &AppContext, order_id: &str) -> Result<StatusView
         )));
     }
     q::mark_canceled(&mut tx, p.id, "customer", None, now).await?;
-    q::insert_event(&mut tx, p.id, "kiosk", "cancel", &serde_json::json!({"reason": "customer"}), now)
-        .await?;
+    q::insert_event(
+        &mut tx,
+        p.id,
+        "kiosk",
+        "cancel",
+        &serde_json::json!({"reason": "customer"}),
+        now,
+    )
+    .await?;
     let after = q::payment_by_id(&mut tx, p.id).await?.unwrap_or(p);
     tx.commit().await?;
     publish(ctx, &after, PaymentStatus::Canceled);
@@ -322,7 +334,15 @@ async fn expire_one(ctx: &AppContext, order_id: &str) -> Result<Option<Payment>,
         return Ok(None);
     }
     q::mark_canceled(&mut tx, p.id, "expired", None, now).await?;
-    q::insert_event(&mut tx, p.id, "system", "expire", &serde_json::json!({}), now).await?;
+    q::insert_event(
+        &mut tx,
+        p.id,
+        "system",
+        "expire",
+        &serde_json::json!({}),
+        now,
+    )
+    .await?;
     let after = q::payment_by_id(&mut tx, p.id).await?.unwrap_or(p);
     tx.commit().await?;
     publish(ctx, &after, PaymentStatus::Canceled);
@@ -336,7 +356,15 @@ pub async fn expire_due(ctx: &AppContext) -> Result<usize, OrderError> {
     let due = q::expired_unheld(&mut tx, now).await?;
     for p in &due {
         q::mark_canceled(&mut tx, p.id, "expired", None, now).await?;
-        q::insert_event(&mut tx, p.id, "system", "expire", &serde_json::json!({}), now).await?;
+        q::insert_event(
+            &mut tx,
+            p.id,
+            "system",
+            "expire",
+            &serde_json::json!({}),
+            now,
+        )
+        .await?;
     }
     tx.commit().await?;
     for p in &due {
@@ -361,7 +389,9 @@ mod tests {
         for id in ids.iter().take(100) {
             assert_eq!(id.len(), 9);
             assert_eq!(&id[4..5], "-");
-            assert!(id.chars().all(|c| c == '-' || ORDER_ALPHABET.contains(&(c as u8))));
+            assert!(id
+                .chars()
+                .all(|c| c == '-' || ORDER_ALPHABET.contains(&(c as u8))));
         }
     }
 }

@@ -53,7 +53,10 @@ pub fn click_link(cfg: &Config, order_id: &str, amount_sum: i64) -> String {
 }
 
 fn code(data: &str) -> Result<QrCode, QrError> {
-    Ok(QrCode::with_error_correction_level(data.as_bytes(), EcLevel::M)?)
+    Ok(QrCode::with_error_correction_level(
+        data.as_bytes(),
+        EcLevel::M,
+    )?)
 }
 
 /// SVG with a quiet zone, error correction M.
@@ -102,15 +105,32 @@ mod tests {
         let c = cfg("[payme]\nmerchant_id = \"5e730e8e0b852a417aa49ceb\"\n");
         let link = payme_link(&c, "AB12-CD34", 15_000);
         let (host, b64) = link.rsplit_once('/').unwrap();
-        assert_eq!(host, "https://test.paycom.uz", "sandbox host in sandbox mode");
-        let decoded = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap();
+        assert_eq!(
+            host, "https://test.paycom.uz",
+            "sandbox host in sandbox mode"
+        );
+        let decoded = String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .unwrap(),
+        )
+        .unwrap();
         let fields: Vec<&str> = decoded.split(';').collect();
-        assert_eq!(fields, ["m=5e730e8e0b852a417aa49ceb", "ac.order_id=AB12-CD34", "a=1500000"]);
+        assert_eq!(
+            fields,
+            [
+                "m=5e730e8e0b852a417aa49ceb",
+                "ac.order_id=AB12-CD34",
+                "a=1500000"
+            ]
+        );
     }
 
     #[test]
     fn payme_live_host() {
-        let c = cfg("mode = \"live\"\n[payme]\nmerchant_id = \"5e730e8e0b852a417aa49ceb\"\nkey = \"k\"\n");
+        let c = cfg(
+            "mode = \"live\"\n[payme]\nmerchant_id = \"5e730e8e0b852a417aa49ceb\"\nkey = \"k\"\n",
+        );
         assert!(payme_link(&c, "X", 1).starts_with("https://checkout.paycom.uz/"));
     }
 
@@ -120,10 +140,18 @@ mod tests {
         let link = click_link(&c, "K1-0007", 15_000);
         let (base, query) = link.split_once('?').unwrap();
         assert_eq!(base, "https://my.click.uz/services/pay");
-        let pairs: Vec<(&str, &str)> = query.split('&').map(|kv| kv.split_once('=').unwrap()).collect();
+        let pairs: Vec<(&str, &str)> = query
+            .split('&')
+            .map(|kv| kv.split_once('=').unwrap())
+            .collect();
         assert_eq!(
             pairs,
-            [("service_id", "12345"), ("merchant_id", "6789"), ("amount", "15000.00"), ("transaction_param", "K1-0007")]
+            [
+                ("service_id", "12345"),
+                ("merchant_id", "6789"),
+                ("amount", "15000.00"),
+                ("transaction_param", "K1-0007")
+            ]
         );
     }
 
@@ -145,7 +173,11 @@ mod tests {
         assert!(img.width() >= QR_MIN_PX);
         assert_eq!(decode_png(&png), link);
 
-        let click = click_link(&cfg("[click]\nservice_id = 1\nmerchant_id = 2\n"), "ZX9Q-7MPA", 25_000);
+        let click = click_link(
+            &cfg("[click]\nservice_id = 1\nmerchant_id = 2\n"),
+            "ZX9Q-7MPA",
+            25_000,
+        );
         assert_eq!(decode_png(&render_png(&click).unwrap()), click);
     }
 

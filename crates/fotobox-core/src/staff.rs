@@ -90,12 +90,17 @@ pub async fn export_csv(store: &Store, out: &Path) -> Result<usize, StoreError> 
         source,
     };
     let file = std::fs::File::create(out).map_err(io)?;
-    write_csv(file, &payments).map_err(|e| StoreError::Invalid(format!("cannot write CSV: {e}")))?;
+    write_csv(file, &payments)
+        .map_err(|e| StoreError::Invalid(format!("cannot write CSV: {e}")))?;
     Ok(payments.len())
 }
 
 /// A backup into `dir` with the default name (never overwriting).
-pub async fn backup_into(store: &Store, dir: &Path, now: DateTime<Utc>) -> Result<PathBuf, StoreError> {
+pub async fn backup_into(
+    store: &Store,
+    dir: &Path,
+    now: DateTime<Utc>,
+) -> Result<PathBuf, StoreError> {
     store
         .backup_to(&unique_path(dir, &backup_file_name(now)))
         .await

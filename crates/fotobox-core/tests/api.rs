@@ -13,7 +13,10 @@ async fn test_endpoint_reports_database_and_count() {
     let app = TestApp::new().await;
     let (s, body) = send(app.api(), "GET", "/api/test", None, None).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(body, json!({"status": "ok", "database": "SQLite", "payments_count": 0}));
+    assert_eq!(
+        body,
+        json!({"status": "ok", "database": "SQLite", "payments_count": 0})
+    );
     app.order("payme", "strip", 1).await;
     let (_, body) = send(app.api(), "GET", "/api/test", None, None).await;
     assert_eq!(body["payments_count"], 1);
@@ -28,25 +31,41 @@ async fn generate_qr_prices_from_config() {
     assert_eq!(o["status"], "pending");
     assert_eq!(o["copies"], 3);
     assert_eq!(o["template"], "strip");
-    assert!(o["pay_url"].as_str().unwrap().starts_with("https://test.paycom.uz/"));
+    assert!(o["pay_url"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://test.paycom.uz/"));
     assert!(o["qr_svg"].as_str().unwrap().contains("<svg"));
     let order_id = o["order_id"].as_str().unwrap();
     assert_eq!(order_id.len(), 9);
     let expires = chrono::DateTime::parse_from_rfc3339(o["expires_at"].as_str().unwrap()).unwrap();
     let left = expires.with_timezone(&chrono::Utc) - chrono::Utc::now();
-    assert!(left > chrono::Duration::minutes(9) && left <= chrono::Duration::minutes(10), "{left}");
+    assert!(
+        left > chrono::Duration::minutes(9) && left <= chrono::Duration::minutes(10),
+        "{left}"
+    );
 
     let c = app.order("click", "postcard", 1).await;
     assert_eq!(c["amount"], 25000);
     let url = c["pay_url"].as_str().unwrap();
     assert!(url.contains("amount=25000.00"), "{url}");
-    assert!(url.ends_with(&format!("transaction_param={}", c["order_id"].as_str().unwrap())));
+    assert!(url.ends_with(&format!(
+        "transaction_param={}",
+        c["order_id"].as_str().unwrap()
+    )));
 }
 
 #[tokio::test]
 async fn generate_qr_legacy_amount_in_sandbox() {
     let app = TestApp::new().await;
-    let (s, o) = send(app.api(), "POST", "/api/generate-qr", Some(json!({"payment_type": "click", "amount": 5000})), None).await;
+    let (s, o) = send(
+        app.api(),
+        "POST",
+        "/api/generate-qr",
+        Some(json!({"payment_type": "click", "amount": 5000})),
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{o}");
     assert_eq!(o["amount"], 5000);
     assert_eq!(o["copies"], 1);
@@ -57,17 +76,35 @@ async fn generate_qr_legacy_amount_in_sandbox() {
 async fn live_mode_explicit_amount_needs_staff_and_test_payment_is_404() {
     let app = TestApp::with_extra("").await;
     // Build a live-mode context on the same data dir.
-    let text = common::test_config_toml(app.dir.path()).replace("mode = \"sandbox\"", "mode = \"live\"");
+    let text =
+        common::test_config_toml(app.dir.path()).replace("mode = \"sandbox\"", "mode = \"live\"");
     let cfg = fotobox_core::Config::from_toml(&text).unwrap();
     let ctx = fotobox_core::AppContext::new(cfg).await.unwrap();
     let api = fotobox_core::http::api_router(ctx.clone());
     let body = json!({"payment_type": "payme", "amount": 5000});
-    let (s, e) = send(api.clone(), "POST", "/api/generate-qr", Some(body.clone()), None).await;
+    let (s, e) = send(
+        api.clone(),
+        "POST",
+        "/api/generate-qr",
+        Some(body.clone()),
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "{e}");
     assert_eq!(ctx.store.count_payments().await.unwrap(), 0);
-    let (s, o) = send(api.clone(), "POST", "/api/generate-qr", Some(body), Some(STAFF_TOKEN)).await;
+    let (s, o) = send(
+        api.clone(),
+        "POST",
+        "/api/generate-qr",
+        Some(body),
+        Some(STAFF_TOKEN),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{o}");
-    assert!(o["pay_url"].as_str().unwrap().starts_with("https://checkout.paycom.uz/"));
+    assert!(o["pay_url"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://checkout.paycom.uz/"));
     let path = format!("/api/test-payment/{}", o["order_id"].as_str().unwrap());
     let (s, _) = send(api, "POST", &path, None, None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
@@ -77,20 +114,51 @@ async fn live_mode_explicit_amount_needs_staff_and_test_payment_is_404() {
 async fn generate_qr_errors_are_readable_and_change_nothing() {
     let app = TestApp::new().await;
     let cases = [
-        (json!({"payment_type": "paypal", "template": "strip"}), "payment_type"),
-        (json!({"payment_type": "payme", "template": "poster"}), "unknown template"),
-        (json!({"payment_type": "payme", "template": "strip", "copies": 0}), "copies"),
-        (json!({"payment_type": "payme", "template": "strip", "copies": 11}), "copies"),
+        (
+            json!({"payment_type": "paypal", "template": "strip"}),
+            "payment_type",
+        ),
+        (
+            json!({"payment_type": "payme", "template": "poster"}),
+            "unknown template",
+        ),
+        (
+            json!({"payment_type": "payme", "template": "strip", "copies": 0}),
+            "copies",
+        ),
+        (
+            json!({"payment_type": "payme", "template": "strip", "copies": 11}),
+            "copies",
+        ),
         (json!({"payment_type": "payme", "amount": -5}), "amount"),
-        (json!({"payment_type": "payme", "amount": 1_000_000_000_000i64}), "amount"),
+        (
+            json!({"payment_type": "payme", "amount": 1_000_000_000_000i64}),
+            "amount",
+        ),
         (json!({"payment_type": "payme"}), "required"),
-        (json!({"payment_type": "payme", "template": "strip", "amount": 5}), "not both"),
-        (json!({"payment_type": "payme", "template": "strip", "extra": 1}), "invalid JSON"),
+        (
+            json!({"payment_type": "payme", "template": "strip", "amount": 5}),
+            "not both",
+        ),
+        (
+            json!({"payment_type": "payme", "template": "strip", "extra": 1}),
+            "invalid JSON",
+        ),
         (json!({"template": "strip"}), "invalid JSON"),
-        (json!({"payment_type": "payme", "amount": "5000"}), "invalid JSON"),
+        (
+            json!({"payment_type": "payme", "amount": "5000"}),
+            "invalid JSON",
+        ),
     ];
     for (body, needle) in cases {
-        let (s, e) = send(app.api(), "POST", "/api/generate-qr", Some(body.clone()), None).await;
+        let (s, e) = send(
+            app.api(),
+            "POST",
+            "/api/generate-qr",
+            Some(body.clone()),
+            None,
+        )
+        .await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{body} -> {e}");
         let msg = e["error"].as_str().unwrap();
         assert!(msg.contains(needle), "{body} -> {msg}");
@@ -114,13 +182,27 @@ async fn payment_status_and_unknown_order() {
     let app = TestApp::new().await;
     let o = app.order("payme", "grid", 2).await;
     let id = o["order_id"].as_str().unwrap();
-    let (s, st) = send(app.api(), "GET", &format!("/api/payment-status/{id}"), None, None).await;
+    let (s, st) = send(
+        app.api(),
+        "GET",
+        &format!("/api/payment-status/{id}"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(st["order_id"], id);
     assert_eq!(st["status"], "pending");
     assert_eq!(st["amount"], 35000);
     assert_eq!(st["payment_type"], "payme");
-    let (s, e) = send(app.api(), "GET", "/api/payment-status/NOPE-0000", None, None).await;
+    let (s, e) = send(
+        app.api(),
+        "GET",
+        "/api/payment-status/NOPE-0000",
+        None,
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(e["error"], "order NOPE-0000 not found");
 }
@@ -154,13 +236,23 @@ async fn customer_cancel_is_idempotent_and_published() {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(st["status"], "canceled");
     assert_eq!(st["cancel_reason"], "customer");
-    let ev = tokio::time::timeout(std::time::Duration::from_millis(100), rx.recv()).await.unwrap().unwrap();
+    let ev = tokio::time::timeout(std::time::Duration::from_millis(100), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(ev.order_id, id);
     assert_eq!(ev.status, fotobox_core::model::PaymentStatus::Canceled);
     let (s, st) = send(app.api(), "POST", &path, None, None).await;
     assert_eq!(s, StatusCode::OK, "cancelling twice is fine");
     assert_eq!(st["status"], "canceled");
-    let (s, _) = send(app.api(), "POST", "/api/orders/NOPE-0000/cancel", None, None).await;
+    let (s, _) = send(
+        app.api(),
+        "POST",
+        "/api/orders/NOPE-0000/cancel",
+        None,
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
@@ -169,14 +261,35 @@ async fn paid_order_is_never_cancelled_by_the_kiosk() {
     let app = TestApp::new().await;
     let o = app.order("payme", "strip", 1).await;
     let id = o["order_id"].as_str().unwrap();
-    let p = app.ctx.store.payment_by_order_id(id).await.unwrap().unwrap();
+    let p = app
+        .ctx
+        .store
+        .payment_by_order_id(id)
+        .await
+        .unwrap()
+        .unwrap();
     let mut c = app.ctx.store.pool().acquire().await.unwrap();
-    fotobox_core::store::payments::mark_success(&mut c, p.id, "x", Some(2), chrono::Utc::now()).await.unwrap();
+    fotobox_core::store::payments::mark_success(&mut c, p.id, "x", Some(2), chrono::Utc::now())
+        .await
+        .unwrap();
     drop(c);
-    let (s, e) = send(app.api(), "POST", &format!("/api/orders/{id}/cancel"), None, None).await;
+    let (s, e) = send(
+        app.api(),
+        "POST",
+        &format!("/api/orders/{id}/cancel"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert!(e["error"].as_str().unwrap().contains("paid"));
-    let st = app.ctx.store.payment_by_order_id(id).await.unwrap().unwrap();
+    let st = app
+        .ctx
+        .store
+        .payment_by_order_id(id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(st.status, "success");
 }
 
@@ -190,16 +303,35 @@ async fn unpaid_orders_expire() {
     assert_eq!(fotobox_core::orders::expire_due(&app.ctx).await.unwrap(), 0);
     app.ctx.clock.advance(chrono::Duration::minutes(2));
     // Status read expires lazily...
-    let (_, st) = send(app.api(), "GET", &format!("/api/payment-status/{}", a["order_id"].as_str().unwrap()), None, None).await;
+    let (_, st) = send(
+        app.api(),
+        "GET",
+        &format!("/api/payment-status/{}", a["order_id"].as_str().unwrap()),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(st["status"], "canceled");
     assert_eq!(st["cancel_reason"], "expired");
     // ...and the sweeper catches the rest.
     assert_eq!(fotobox_core::orders::expire_due(&app.ctx).await.unwrap(), 1);
-    let pb = app.ctx.store.payment_by_order_id(b["order_id"].as_str().unwrap()).await.unwrap().unwrap();
+    let pb = app
+        .ctx
+        .store
+        .payment_by_order_id(b["order_id"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(pb.status, "canceled");
-    let mut seen = vec![rx.recv().await.unwrap().order_id, rx.recv().await.unwrap().order_id];
+    let mut seen = vec![
+        rx.recv().await.unwrap().order_id,
+        rx.recv().await.unwrap().order_id,
+    ];
     seen.sort();
-    let mut want = vec![a["order_id"].as_str().unwrap().to_string(), b["order_id"].as_str().unwrap().to_string()];
+    let mut want = vec![
+        a["order_id"].as_str().unwrap().to_string(),
+        b["order_id"].as_str().unwrap().to_string(),
+    ];
     want.sort();
     assert_eq!(seen, want);
 }
@@ -221,31 +353,81 @@ async fn payments_list_paging_filters_and_errors() {
     let app = TestApp::new().await;
     let mut ids = Vec::new();
     for i in 0..5 {
-        let o = app.order(if i % 2 == 0 { "payme" } else { "click" }, "strip", 1).await;
+        let o = app
+            .order(if i % 2 == 0 { "payme" } else { "click" }, "strip", 1)
+            .await;
         ids.push(o["order_id"].as_str().unwrap().to_string());
     }
-    fotobox_core::orders::cancel_order(&app.ctx, &ids[0]).await.unwrap();
+    fotobox_core::orders::cancel_order(&app.ctx, &ids[0])
+        .await
+        .unwrap();
     let (s, l) = send(app.api(), "GET", "/api/payments", None, Some(STAFF_TOKEN)).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(l["total"], 5);
     assert_eq!(l["limit"], 100);
     assert_eq!(l["offset"], 0);
-    let got: Vec<&str> = l["payments"].as_array().unwrap().iter().map(|p| p["order_id"].as_str().unwrap()).collect();
+    let got: Vec<&str> = l["payments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["order_id"].as_str().unwrap())
+        .collect();
     let mut newest_first = ids.iter().map(String::as_str).collect::<Vec<_>>();
     newest_first.reverse();
     assert_eq!(got, newest_first);
 
-    let (_, l) = send(app.api(), "GET", "/api/payments?limit=2&offset=1", None, Some(STAFF_TOKEN)).await;
-    let got: Vec<&str> = l["payments"].as_array().unwrap().iter().map(|p| p["order_id"].as_str().unwrap()).collect();
+    let (_, l) = send(
+        app.api(),
+        "GET",
+        "/api/payments?limit=2&offset=1",
+        None,
+        Some(STAFF_TOKEN),
+    )
+    .await;
+    let got: Vec<&str> = l["payments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["order_id"].as_str().unwrap())
+        .collect();
     assert_eq!(got, [ids[3].as_str(), ids[2].as_str()]);
-    let (_, l) = send(app.api(), "GET", "/api/payments?status=canceled", None, Some(STAFF_TOKEN)).await;
+    let (_, l) = send(
+        app.api(),
+        "GET",
+        "/api/payments?status=canceled",
+        None,
+        Some(STAFF_TOKEN),
+    )
+    .await;
     assert_eq!(l["total"], 1);
     assert_eq!(l["payments"][0]["order_id"], ids[0]);
-    let (_, l) = send(app.api(), "GET", "/api/payments?payment_type=click", None, Some(STAFF_TOKEN)).await;
+    let (_, l) = send(
+        app.api(),
+        "GET",
+        "/api/payments?payment_type=click",
+        None,
+        Some(STAFF_TOKEN),
+    )
+    .await;
     assert_eq!(l["total"], 2);
 
-    for bad in ["limit=-1", "limit=100000", "limit=abc", "offset=-3", "status=paid", "payment_type=visa", "from=yesterday"] {
-        let (s, e) = send(app.api(), "GET", &format!("/api/payments?{bad}"), None, Some(STAFF_TOKEN)).await;
+    for bad in [
+        "limit=-1",
+        "limit=100000",
+        "limit=abc",
+        "offset=-3",
+        "status=paid",
+        "payment_type=visa",
+        "from=yesterday",
+    ] {
+        let (s, e) = send(
+            app.api(),
+            "GET",
+            &format!("/api/payments?{bad}"),
+            None,
+            Some(STAFF_TOKEN),
+        )
+        .await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {e}");
         assert!(e["error"].is_string());
     }
@@ -256,16 +438,37 @@ async fn payment_detail_by_id_or_order_id_with_events() {
     let app = TestApp::new().await;
     let o = app.order("payme", "strip", 1).await;
     let id = o["order_id"].as_str().unwrap();
-    fotobox_core::orders::cancel_order(&app.ctx, id).await.unwrap();
+    fotobox_core::orders::cancel_order(&app.ctx, id)
+        .await
+        .unwrap();
     for key in [id.to_string(), "1".to_string()] {
-        let (s, d) = send(app.api(), "GET", &format!("/api/payments/{key}"), None, Some(STAFF_TOKEN)).await;
+        let (s, d) = send(
+            app.api(),
+            "GET",
+            &format!("/api/payments/{key}"),
+            None,
+            Some(STAFF_TOKEN),
+        )
+        .await;
         assert_eq!(s, StatusCode::OK);
         assert_eq!(d["order_id"], id);
-        let kinds: Vec<&str> = d["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+        let kinds: Vec<&str> = d["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap())
+            .collect();
         assert_eq!(kinds, ["create", "cancel"]);
         assert_eq!(d["photos"], json!([]));
     }
-    let (s, _) = send(app.api(), "GET", "/api/payments/999", None, Some(STAFF_TOKEN)).await;
+    let (s, _) = send(
+        app.api(),
+        "GET",
+        "/api/payments/999",
+        None,
+        Some(STAFF_TOKEN),
+    )
+    .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
@@ -275,10 +478,20 @@ async fn stats_match_the_rows() {
     let a = app.order("payme", "strip", 1).await;
     let b = app.order("click", "postcard", 2).await;
     app.order("click", "strip", 1).await;
-    fotobox_core::orders::cancel_order(&app.ctx, a["order_id"].as_str().unwrap()).await.unwrap();
-    let p = app.ctx.store.payment_by_order_id(b["order_id"].as_str().unwrap()).await.unwrap().unwrap();
+    fotobox_core::orders::cancel_order(&app.ctx, a["order_id"].as_str().unwrap())
+        .await
+        .unwrap();
+    let p = app
+        .ctx
+        .store
+        .payment_by_order_id(b["order_id"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     let mut c = app.ctx.store.pool().acquire().await.unwrap();
-    fotobox_core::store::payments::mark_success(&mut c, p.id, "t1", None, chrono::Utc::now()).await.unwrap();
+    fotobox_core::store::payments::mark_success(&mut c, p.id, "t1", None, chrono::Utc::now())
+        .await
+        .unwrap();
     drop(c);
     let (s, st) = send(app.api(), "GET", "/api/stats", None, Some(STAFF_TOKEN)).await;
     assert_eq!(s, StatusCode::OK);
@@ -289,10 +502,13 @@ async fn stats_match_the_rows() {
     assert_eq!(st["total_revenue"], 35000);
     assert_eq!(st["success_rate"], 0.5);
     assert_eq!(st["today"]["revenue"], 35000);
-    assert_eq!(st["by_provider"], json!([
-        {"payment_type": "click", "payments": 2, "success_payments": 1, "revenue": 35000},
-        {"payment_type": "payme", "payments": 1, "success_payments": 0, "revenue": 0},
-    ]));
+    assert_eq!(
+        st["by_provider"],
+        json!([
+            {"payment_type": "click", "payments": 2, "success_payments": 1, "revenue": 35000},
+            {"payment_type": "payme", "payments": 1, "success_payments": 0, "revenue": 0},
+        ])
+    );
     assert_eq!(st["per_day"].as_array().unwrap().len(), 1);
 }
 
@@ -310,28 +526,61 @@ async fn listeners_are_split_over_real_sockets() {
         assert_eq!(r.json::<serde_json::Value>().await.unwrap()["status"], "ok");
     }
     // The callback listener serves none of the API.
-    for path in ["/api/payments", "/api/test", "/api/stats", "/api/generate-qr"] {
-        let r = http.get(format!("{cb}{path}")).bearer_auth(STAFF_TOKEN).send().await.unwrap();
+    for path in [
+        "/api/payments",
+        "/api/test",
+        "/api/stats",
+        "/api/generate-qr",
+    ] {
+        let r = http
+            .get(format!("{cb}{path}"))
+            .bearer_auth(STAFF_TOKEN)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 404, "{path} on the callback listener");
     }
-    let r = http.get(format!("{api}/api/payments")).bearer_auth(STAFF_TOKEN).send().await.unwrap();
+    let r = http
+        .get(format!("{api}/api/payments"))
+        .bearer_auth(STAFF_TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    let r = http.get(format!("{api}/api/payments")).send().await.unwrap();
+    let r = http
+        .get(format!("{api}/api/payments"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     // Oversized bodies are refused.
-    let big = format!("{{\"payment_type\":\"payme\",\"template\":\"{}\"}}", "x".repeat(100_000));
-    let r = http.post(format!("{api}/api/generate-qr")).header("content-type", "application/json").body(big).send().await.unwrap();
+    let big = format!(
+        "{{\"payment_type\":\"payme\",\"template\":\"{}\"}}",
+        "x".repeat(100_000)
+    );
+    let r = http
+        .post(format!("{api}/api/generate-qr"))
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
     assert!(r.status() == 413 || r.status() == 400, "{}", r.status());
     assert_eq!(app.ctx.store.count_payments().await.unwrap(), 0);
     server.shutdown().await;
-    assert!(http.get(format!("{api}/healthz")).send().await.is_err(), "stopped");
+    assert!(
+        http.get(format!("{api}/healthz")).send().await.is_err(),
+        "stopped"
+    );
 }
 
 #[tokio::test]
 async fn a_second_server_on_the_same_database_is_refused() {
     let app = TestApp::new().await;
     let server = app.serve().await;
-    let e = fotobox_core::server::start(app.ctx.clone()).await.unwrap_err();
+    let e = fotobox_core::server::start(app.ctx.clone())
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("another Fotobox server"), "{e}");
     server.shutdown().await;
 }

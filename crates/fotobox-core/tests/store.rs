@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use common::TestApp;
-use fotobox_core::orders::{self, OrderRequest};
 use fotobox_core::model::Provider;
+use fotobox_core::orders::{self, OrderRequest};
 use fotobox_core::store::{self, payments as q, Store};
 
 #[tokio::test]
@@ -17,26 +17,47 @@ async fn migrations_create_the_schema_in_an_empty_file() {
     let path = dir.path().join("sub/dir/photobooth.db");
     let store = Store::open(&path, Duration::from_secs(5)).await.unwrap();
     assert!(path.exists(), "the database file is created on first start");
-    assert_eq!(store.schema_version().await.unwrap(), store::latest_schema_version());
+    assert_eq!(
+        store.schema_version().await.unwrap(),
+        store::latest_schema_version()
+    );
     let tables: Vec<(String,)> =
         sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
             .fetch_all(store.pool())
             .await
             .unwrap();
     let names: Vec<&str> = tables.iter().map(|t| t.0.as_str()).collect();
-    for t in ["payments", "photos", "payme_transactions", "click_transactions", "payment_events"] {
+    for t in [
+        "payments",
+        "photos",
+        "payme_transactions",
+        "click_transactions",
+        "payment_events",
+    ] {
         assert!(names.contains(&t), "missing table {t}: {names:?}");
     }
-    let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode").fetch_one(store.pool()).await.unwrap();
+    let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
     assert_eq!(mode, "wal");
-    let (sync,): (i64,) = sqlx::query_as("PRAGMA synchronous").fetch_one(store.pool()).await.unwrap();
+    let (sync,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
     assert_eq!(sync, 2, "synchronous=FULL");
-    let (fk,): (i64,) = sqlx::query_as("PRAGMA foreign_keys").fetch_one(store.pool()).await.unwrap();
+    let (fk,): (i64,) = sqlx::query_as("PRAGMA foreign_keys")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
     assert_eq!(fk, 1);
     store.close().await;
     // Opening again is a no-op migration.
     let again = Store::open(&path, Duration::from_secs(5)).await.unwrap();
-    assert_eq!(again.schema_version().await.unwrap(), store::latest_schema_version());
+    assert_eq!(
+        again.schema_version().await.unwrap(),
+        store::latest_schema_version()
+    );
 }
 
 fn new_payment(order_id: &str) -> q::NewPayment<'_> {
@@ -56,19 +77,32 @@ fn new_payment(order_id: &str) -> q::NewPayment<'_> {
 async fn duplicate_order_id_and_transaction_id_are_rejected() {
     let app = TestApp::new().await;
     let mut c = app.ctx.store.pool().acquire().await.unwrap();
-    let a = q::insert_payment(&mut c, &new_payment("AAAA-0001")).await.unwrap();
-    let dup = q::insert_payment(&mut c, &new_payment("AAAA-0001")).await.unwrap_err();
+    let a = q::insert_payment(&mut c, &new_payment("AAAA-0001"))
+        .await
+        .unwrap();
+    let dup = q::insert_payment(&mut c, &new_payment("AAAA-0001"))
+        .await
+        .unwrap_err();
     assert!(dup.is_unique_violation(), "{dup}");
-    let b = q::insert_payment(&mut c, &new_payment("AAAA-0002")).await.unwrap();
-    assert!(q::mark_success(&mut c, a.id, "tx-1", Some(2), Utc::now()).await.unwrap());
-    let e = q::mark_success(&mut c, b.id, "tx-1", Some(2), Utc::now()).await.unwrap_err();
+    let b = q::insert_payment(&mut c, &new_payment("AAAA-0002"))
+        .await
+        .unwrap();
+    assert!(q::mark_success(&mut c, a.id, "tx-1", Some(2), Utc::now())
+        .await
+        .unwrap());
+    let e = q::mark_success(&mut c, b.id, "tx-1", Some(2), Utc::now())
+        .await
+        .unwrap_err();
     assert!(e.is_unique_violation(), "{e}");
     // Nothing changed for b.
     let b2 = q::payment_by_id(&mut c, b.id).await.unwrap().unwrap();
     assert_eq!(b2.status, "pending");
     assert_eq!(b2.transaction_id, None);
     // Amount must be positive, status and type from the known sets.
-    let bad = sqlx::query("UPDATE payments SET status = 'paid' WHERE id = ?").bind(a.id).execute(&mut *c).await;
+    let bad = sqlx::query("UPDATE payments SET status = 'paid' WHERE id = ?")
+        .bind(a.id)
+        .execute(&mut *c)
+        .await;
     assert!(bad.is_err());
     let mut zero = new_payment("AAAA-0003");
     zero.amount = 0;
@@ -79,9 +113,22 @@ async fn duplicate_order_id_and_transaction_id_are_rejected() {
 async fn payment_events_are_append_only() {
     let app = TestApp::new().await;
     let mut c = app.ctx.store.pool().acquire().await.unwrap();
-    let p = q::insert_payment(&mut c, &new_payment("EVNT-0001")).await.unwrap();
-    q::insert_event(&mut c, p.id, "kiosk", "create", &serde_json::json!({}), Utc::now()).await.unwrap();
-    let upd = sqlx::query("UPDATE payment_events SET kind = 'x'").execute(&mut *c).await;
+    let p = q::insert_payment(&mut c, &new_payment("EVNT-0001"))
+        .await
+        .unwrap();
+    q::insert_event(
+        &mut c,
+        p.id,
+        "kiosk",
+        "create",
+        &serde_json::json!({}),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let upd = sqlx::query("UPDATE payment_events SET kind = 'x'")
+        .execute(&mut *c)
+        .await;
     assert!(upd.unwrap_err().to_string().contains("append-only"));
 }
 
@@ -93,15 +140,25 @@ async fn concurrent_writers_never_see_database_is_locked() {
         let ctx = app.ctx.clone();
         tasks.push(tokio::spawn(async move {
             for i in 0..40 {
-                let provider = if (w + i) % 2 == 0 { Provider::Payme } else { Provider::Click };
+                let provider = if (w + i) % 2 == 0 {
+                    Provider::Payme
+                } else {
+                    Provider::Click
+                };
                 let o = orders::create_order(
                     &ctx,
-                    OrderRequest::Priced { provider, template: "strip".into(), copies: 1 },
+                    OrderRequest::Priced {
+                        provider,
+                        template: "strip".into(),
+                        copies: 1,
+                    },
                 )
                 .await
                 .expect("create_order under contention");
                 if i % 3 == 0 {
-                    orders::cancel_order(&ctx, &o.order_id).await.expect("cancel under contention");
+                    orders::cancel_order(&ctx, &o.order_id)
+                        .await
+                        .expect("cancel under contention");
                 }
             }
         }));
@@ -124,7 +181,11 @@ async fn list_and_stats_use_indexes() {
     .fetch_all(app.ctx.store.pool())
     .await
     .unwrap();
-    let plan = rows.iter().map(|r| r.3.clone()).collect::<Vec<_>>().join(" | ");
+    let plan = rows
+        .iter()
+        .map(|r| r.3.clone())
+        .collect::<Vec<_>>()
+        .join(" | ");
     assert!(plan.contains("idx_payments_status_created"), "{plan}");
     let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(
         "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM payments WHERE created_at >= '2026-01-01'",
@@ -132,6 +193,10 @@ async fn list_and_stats_use_indexes() {
     .fetch_all(app.ctx.store.pool())
     .await
     .unwrap();
-    let plan = rows.iter().map(|r| r.3.clone()).collect::<Vec<_>>().join(" | ");
+    let plan = rows
+        .iter()
+        .map(|r| r.3.clone())
+        .collect::<Vec<_>>()
+        .join(" | ");
     assert!(plan.contains("idx_payments_created"), "{plan}");
 }

@@ -18,7 +18,11 @@ macro_rules! out {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "fotobox", version, about = "Fotobox photobooth kiosk: headless server and staff tools")]
+#[command(
+    name = "fotobox",
+    version,
+    about = "Fotobox photobooth kiosk: headless server and staff tools"
+)]
 struct Cli {
     /// Config file (TOML). Without one, sandbox defaults apply.
     #[arg(long, global = true, env = "FOTOBOX_CONFIG")]
@@ -96,7 +100,10 @@ enum Format {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -166,7 +173,8 @@ async fn serve(cfg: Config) -> Result<()> {
     // Machine-readable line for scripts and tests that start us on port 0.
     out!(
         "listening callback=http://{} api=http://{}",
-        server.callback_addr, server.api_addr
+        server.callback_addr,
+        server.api_addr
     );
     let _ = std::io::stdout().flush();
     fotobox_core::server::shutdown_signal().await;
@@ -188,10 +196,9 @@ async fn staff_command(ctx: &AppContext, command: Command) -> Result<()> {
         } => {
             let status = match status {
                 None => None,
-                Some(s) => Some(
-                    PaymentStatus::parse(&s)
-                        .ok_or_else(|| anyhow!("--status must be pending, success or canceled, not {s:?}"))?,
-                ),
+                Some(s) => Some(PaymentStatus::parse(&s).ok_or_else(|| {
+                    anyhow!("--status must be pending, success or canceled, not {s:?}")
+                })?),
             };
             if !(1..=10_000).contains(&limit) {
                 bail!("--limit must be between 1 and 10000");
@@ -274,13 +281,28 @@ async fn staff_command(ctx: &AppContext, command: Command) -> Result<()> {
                 out!("  canceled         {}", s.canceled_payments);
                 out!("total revenue      {} UZS", s.total_revenue);
                 out!("success rate       {:.1}%", s.success_rate * 100.0);
-                out!("today              {} paid, {} UZS", s.today.success_payments, s.today.revenue);
-                out!("last 7 days        {} paid, {} UZS", s.last_7_days.success_payments, s.last_7_days.revenue);
-                out!("last 30 days       {} paid, {} UZS", s.last_30_days.success_payments, s.last_30_days.revenue);
+                out!(
+                    "today              {} paid, {} UZS",
+                    s.today.success_payments,
+                    s.today.revenue
+                );
+                out!(
+                    "last 7 days        {} paid, {} UZS",
+                    s.last_7_days.success_payments,
+                    s.last_7_days.revenue
+                );
+                out!(
+                    "last 30 days       {} paid, {} UZS",
+                    s.last_30_days.success_payments,
+                    s.last_30_days.revenue
+                );
                 for p in &s.by_provider {
                     out!(
                         "{:<18} {} payments, {} paid, {} UZS",
-                        p.payment_type, p.payments, p.success_payments, p.revenue
+                        p.payment_type,
+                        p.payments,
+                        p.success_payments,
+                        p.revenue
                     );
                 }
             } else {
@@ -288,7 +310,8 @@ async fn staff_command(ctx: &AppContext, command: Command) -> Result<()> {
             }
         }
         Command::Export { out } => {
-            let out = out.unwrap_or_else(|| PathBuf::from(staff::export_file_name(chrono::Utc::now())));
+            let out =
+                out.unwrap_or_else(|| PathBuf::from(staff::export_file_name(chrono::Utc::now())));
             let n = staff::export_csv(store, &out).await?;
             out!("exported {n} payments to {}", out.display());
         }
@@ -313,8 +336,13 @@ async fn staff_command(ctx: &AppContext, command: Command) -> Result<()> {
                     bail!("not confirmed; nothing was changed");
                 }
             }
-            let backup = store.clear_all(&ctx.backup_dir(), chrono::Utc::now()).await?;
-            out!("cleared {n} payments; backup of the previous state: {}", backup.display());
+            let backup = store
+                .clear_all(&ctx.backup_dir(), chrono::Utc::now())
+                .await?;
+            out!(
+                "cleared {n} payments; backup of the previous state: {}",
+                backup.display()
+            );
         }
         Command::Serve | Command::Restore { .. } => unreachable!("handled in run"),
     }
@@ -324,7 +352,14 @@ async fn staff_command(ctx: &AppContext, command: Command) -> Result<()> {
 fn print_table(rows: &[Payment]) -> Result<()> {
     out!(
         "{:>6}  {:<10} {:<6} {:>10}  {:<9} {:<9} {:>3}  {:<19}",
-        "ID", "ORDER", "TYPE", "AMOUNT", "STATUS", "LAYOUT", "CP", "CREATED (UTC)"
+        "ID",
+        "ORDER",
+        "TYPE",
+        "AMOUNT",
+        "STATUS",
+        "LAYOUT",
+        "CP",
+        "CREATED (UTC)"
     );
     for p in rows {
         out!(

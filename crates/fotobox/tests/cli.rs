@@ -39,15 +39,39 @@ fn config(data: &Path) -> Config {
 async fn seed(data: &Path) -> Vec<String> {
     let ctx = AppContext::new(config(data)).await.unwrap();
     let mut ids = Vec::new();
-    for (p, t) in [(Provider::Payme, "strip"), (Provider::Click, "postcard"), (Provider::Payme, "grid")] {
-        let o = orders::create_order(&ctx, OrderRequest::Priced { provider: p, template: t.into(), copies: 1 })
-            .await
-            .unwrap();
+    for (p, t) in [
+        (Provider::Payme, "strip"),
+        (Provider::Click, "postcard"),
+        (Provider::Payme, "grid"),
+    ] {
+        let o = orders::create_order(
+            &ctx,
+            OrderRequest::Priced {
+                provider: p,
+                template: t.into(),
+                copies: 1,
+            },
+        )
+        .await
+        .unwrap();
         ids.push(o.order_id);
     }
-    let p = ctx.store.payment_by_order_id(&ids[1]).await.unwrap().unwrap();
+    let p = ctx
+        .store
+        .payment_by_order_id(&ids[1])
+        .await
+        .unwrap()
+        .unwrap();
     let mut c = ctx.store.pool().acquire().await.unwrap();
-    fotobox_core::store::payments::mark_success(&mut c, p.id, "3647911201", None, chrono::Utc::now()).await.unwrap();
+    fotobox_core::store::payments::mark_success(
+        &mut c,
+        p.id,
+        "3647911201",
+        None,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
     drop(c);
     orders::cancel_order(&ctx, &ids[2]).await.unwrap();
     ctx.store.close().await;
@@ -67,22 +91,40 @@ async fn payments_list_show_and_stats() {
     }
     assert!(out.contains("3 of 3 payments"));
 
-    let o = fotobox(dir.path(), &["payments", "list", "--status", "success", "--format", "json"]);
+    let o = fotobox(
+        dir.path(),
+        &[
+            "payments", "list", "--status", "success", "--format", "json",
+        ],
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["total"], 1);
     assert_eq!(v["payments"][0]["order_id"], ids[1].as_str());
 
-    let o = fotobox(dir.path(), &["payments", "list", "--limit", "1", "--offset", "1", "--format", "csv"]);
+    let o = fotobox(
+        dir.path(),
+        &[
+            "payments", "list", "--limit", "1", "--offset", "1", "--format", "csv",
+        ],
+    );
     let text = stdout(&o);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2, "{text}");
     assert!(lines[0].starts_with("id,order_id,transaction_id,amount,payment_type,status"));
     assert!(lines[1].contains(ids[1].as_str()), "second newest");
 
-    let o = fotobox(dir.path(), &["payments", "show", &ids[2], "--format", "json"]);
+    let o = fotobox(
+        dir.path(),
+        &["payments", "show", &ids[2], "--format", "json"],
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["status"], "canceled");
-    let kinds: Vec<&str> = v["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds, ["create", "cancel"]);
     let o = fotobox(dir.path(), &["payments", "show", "2"]);
     assert!(o.status.success());
@@ -166,7 +208,9 @@ fn count_in(db: &Path) -> i64 {
     let db = db.to_path_buf();
     std::thread::spawn(move || {
         rt.block_on(async {
-            let s = fotobox_core::store::Store::open_existing(&db, Duration::from_secs(5)).await.unwrap();
+            let s = fotobox_core::store::Store::open_existing(&db, Duration::from_secs(5))
+                .await
+                .unwrap();
             let n = s.count_payments().await.unwrap();
             s.close().await;
             n
@@ -190,7 +234,11 @@ async fn backup_while_a_writer_is_busy_then_clear_and_restore_round_trip() {
         while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
             orders::create_order(
                 &writer_ctx,
-                OrderRequest::Priced { provider: Provider::Click, template: "strip".into(), copies: 1 },
+                OrderRequest::Priced {
+                    provider: Provider::Click,
+                    template: "strip".into(),
+                    copies: 1,
+                },
             )
             .await
             .unwrap();
@@ -212,7 +260,10 @@ async fn backup_while_a_writer_is_busy_then_clear_and_restore_round_trip() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(written > 0);
     let in_backup = count_in(&backup);
-    assert!(in_backup >= 3, "the backup holds the seed and some of the writer's rows: {in_backup}");
+    assert!(
+        in_backup >= 3,
+        "the backup holds the seed and some of the writer's rows: {in_backup}"
+    );
     ctx.store.close().await;
     let total = 3 + written;
 
@@ -232,7 +283,11 @@ async fn backup_while_a_writer_is_busy_then_clear_and_restore_round_trip() {
     let out = stdout(&o);
     let pre_clear: PathBuf = out.trim().rsplit(": ").next().unwrap().into();
     assert_eq!(count_in(&db), 0);
-    assert_eq!(count_in(&pre_clear), total, "clear kept everything in its backup");
+    assert_eq!(
+        count_in(&pre_clear),
+        total,
+        "clear kept everything in its backup"
+    );
 
     // Restore the pre-clear backup: everything is back, the cleared file is kept aside.
     let o = fotobox(dir.path(), &["restore", pre_clear.to_str().unwrap()]);
@@ -253,7 +308,11 @@ async fn restore_refuses_bad_files_and_a_running_server() {
     let dir = tempfile::tempdir().unwrap();
     seed(dir.path()).await;
     let junk = dir.path().join("junk.db");
-    std::fs::write(&junk, b"this is not a database at all, just some text that is long enough").unwrap();
+    std::fs::write(
+        &junk,
+        b"this is not a database at all, just some text that is long enough",
+    )
+    .unwrap();
     let o = fotobox(dir.path(), &["restore", junk.to_str().unwrap()]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("junk.db"), "{}", stderr(&o));
@@ -263,18 +322,31 @@ async fn restore_refuses_bad_files_and_a_running_server() {
     let s = fotobox_core::store::Store::open_existing(&other, Duration::from_secs(1)).await;
     assert!(s.is_err());
     {
-        let opts = sqlx::sqlite::SqliteConnectOptions::new().filename(&other).create_if_missing(true);
+        let opts = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&other)
+            .create_if_missing(true);
         let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
-        sqlx::query("CREATE TABLE t(x)").execute(&pool).await.unwrap();
+        sqlx::query("CREATE TABLE t(x)")
+            .execute(&pool)
+            .await
+            .unwrap();
         pool.close().await;
     }
     let o = fotobox(dir.path(), &["restore", other.to_str().unwrap()]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("not a Fotobox database"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not a Fotobox database"),
+        "{}",
+        stderr(&o)
+    );
 
     // With a server holding the database.
     let backup = dir.path().join("good.db");
-    assert!(fotobox(dir.path(), &["backup", "--out", backup.to_str().unwrap()]).status.success());
+    assert!(
+        fotobox(dir.path(), &["backup", "--out", backup.to_str().unwrap()])
+            .status
+            .success()
+    );
     let mut cfg = config(dir.path());
     cfg.server.callback_addr = "127.0.0.1:0".parse().unwrap();
     cfg.server.api_addr = "127.0.0.1:0".parse().unwrap();
@@ -301,7 +373,9 @@ fn serve_on_port_zero_answers_healthz_and_stops_on_sigterm() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     assert!(line.starts_with("listening "), "{line}");
     let addr = |key: &str| {
         line.split_whitespace()
@@ -314,22 +388,46 @@ fn serve_on_port_zero_answers_healthz_and_stops_on_sigterm() {
         assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
         assert!(resp.contains("\"status\":\"ok\""));
     }
-    assert!(dir.path().join("photobooth.db").exists(), "database created on first start");
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(
+        dir.path().join("photobooth.db").exists(),
+        "database created on first start"
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "clean exit on SIGTERM: {:?}", out.status);
+    assert!(
+        out.status.success(),
+        "clean exit on SIGTERM: {:?}",
+        out.status
+    );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("shutdown signal received") && err.contains("fotobox stopped"), "{err}");
-    assert!(!err.contains(&std::fs::read_to_string(dir.path().join("staff_token")).unwrap().trim().to_string()));
-    let logs: Vec<_> = std::fs::read_dir(dir.path().join("logs")).unwrap().collect();
+    assert!(
+        err.contains("shutdown signal received") && err.contains("fotobox stopped"),
+        "{err}"
+    );
+    assert!(!err.contains(
+        &std::fs::read_to_string(dir.path().join("staff_token"))
+            .unwrap()
+            .trim()
+            .to_string()
+    ));
+    let logs: Vec<_> = std::fs::read_dir(dir.path().join("logs"))
+        .unwrap()
+        .collect();
     assert_eq!(logs.len(), 1, "a log file in the data directory");
 }
 
 fn http_get(addr: &str, path: &str) -> String {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     out

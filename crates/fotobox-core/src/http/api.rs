@@ -35,7 +35,9 @@ pub fn routes() -> Router<AppContext> {
 
 async fn test(State(ctx): State<AppContext>) -> Result<Json<Value>, ApiError> {
     let n = ctx.store.count_payments().await?;
-    Ok(Json(json!({"status": "ok", "database": "SQLite", "payments_count": n})))
+    Ok(Json(
+        json!({"status": "ok", "database": "SQLite", "payments_count": n}),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -150,7 +152,12 @@ async fn test_payment(
     })))
 }
 
-fn parse_i64(q: &HashMap<String, String>, key: &str, default: i64, max: i64) -> Result<i64, ApiError> {
+fn parse_i64(
+    q: &HashMap<String, String>,
+    key: &str,
+    default: i64,
+    max: i64,
+) -> Result<i64, ApiError> {
     match q.get(key) {
         None => Ok(default),
         Some(v) => match v.parse::<i64>() {
@@ -162,7 +169,10 @@ fn parse_i64(q: &HashMap<String, String>, key: &str, default: i64, max: i64) -> 
     }
 }
 
-fn parse_date(q: &HashMap<String, String>, key: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+fn parse_date(
+    q: &HashMap<String, String>,
+    key: &str,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
     let Some(v) = q.get(key) else { return Ok(None) };
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
         return Ok(Some(t.with_timezone(&chrono::Utc)));
@@ -171,7 +181,9 @@ fn parse_date(q: &HashMap<String, String>, key: &str) -> Result<Option<chrono::D
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .map(|d| Some(d.and_utc()))
-        .ok_or_else(|| ApiError::BadRequest(format!("{key} must be YYYY-MM-DD or an RFC 3339 time")))
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!("{key} must be YYYY-MM-DD or an RFC 3339 time"))
+        })
 }
 
 async fn list_payments(
@@ -203,7 +215,9 @@ async fn list_payments(
         to: parse_date(&q, "to")?,
     };
     let (total, payments) = ctx.store.list_payments(&filter, limit, offset).await?;
-    Ok(Json(json!({"total": total, "limit": limit, "offset": offset, "payments": payments})))
+    Ok(Json(
+        json!({"total": total, "limit": limit, "offset": offset, "payments": payments}),
+    ))
 }
 
 async fn payment_detail(
@@ -222,6 +236,9 @@ async fn payment_detail(
     Ok(Json(v))
 }
 
-async fn stats(_: Staff, State(ctx): State<AppContext>) -> Result<Json<crate::store::Stats>, ApiError> {
+async fn stats(
+    _: Staff,
+    State(ctx): State<AppContext>,
+) -> Result<Json<crate::store::Stats>, ApiError> {
     Ok(Json(ctx.store.stats(ctx.clock.now()).await?))
 }

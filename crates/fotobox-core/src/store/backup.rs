@@ -149,7 +149,12 @@ pub fn unique_path(dir: &Path, name: &str) -> PathBuf {
 pub async fn verify_backup_file(file: &Path) -> Result<i64> {
     let store = Store::open_existing(file, Duration::from_secs(5))
         .await
-        .map_err(|e| StoreError::Invalid(format!("{} is not a readable database: {e}", file.display())))?;
+        .map_err(|e| {
+            StoreError::Invalid(format!(
+                "{} is not a readable database: {e}",
+                file.display()
+            ))
+        })?;
     let check = store.integrity_check().await;
     let version = store.schema_version().await;
     store.close().await;
@@ -195,10 +200,15 @@ pub async fn restore(db: &Path, file: &Path, now: DateTime<Utc>) -> Result<Resto
         ))
     })?;
     if !file.is_file() {
-        return Err(StoreError::Invalid(format!("{} is not a file", file.display())));
+        return Err(StoreError::Invalid(format!(
+            "{} is not a file",
+            file.display()
+        )));
     }
     if std::fs::canonicalize(file).ok() == std::fs::canonicalize(db).ok() {
-        return Err(StoreError::Invalid("cannot restore a database onto itself".into()));
+        return Err(StoreError::Invalid(
+            "cannot restore a database onto itself".into(),
+        ));
     }
     let version = verify_backup_file(file).await?;
 
@@ -207,7 +217,9 @@ pub async fn restore(db: &Path, file: &Path, now: DateTime<Utc>) -> Result<Resto
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     let staging = dir.join(format!(
         ".{}.restoring",
-        db.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+        db.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default()
     ));
     std::fs::copy(file, &staging).map_err(io_err(&staging))?;
 

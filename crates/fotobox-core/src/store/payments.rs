@@ -107,10 +107,12 @@ pub async fn payment_by_order_id(
 }
 
 pub async fn payment_by_id(conn: &mut SqliteConnection, id: i64) -> Result<Option<Payment>> {
-    Ok(sqlx::query_as::<_, Payment>("SELECT * FROM payments WHERE id = ?")
-        .bind(id)
-        .fetch_optional(conn)
-        .await?)
+    Ok(
+        sqlx::query_as::<_, Payment>("SELECT * FROM payments WHERE id = ?")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?,
+    )
 }
 
 /// Mark an order paid. Only a pending order changes; returns whether it did.
@@ -234,7 +236,10 @@ pub async fn events_for_payment(
     .await?)
 }
 
-pub async fn photos_for_payment(conn: &mut SqliteConnection, payment_id: i64) -> Result<Vec<Photo>> {
+pub async fn photos_for_payment(
+    conn: &mut SqliteConnection,
+    payment_id: i64,
+) -> Result<Vec<Photo>> {
     Ok(
         sqlx::query_as::<_, Photo>("SELECT * FROM photos WHERE payment_id = ? ORDER BY id")
             .bind(payment_id)
@@ -265,7 +270,10 @@ pub async fn insert_photo(
 }
 
 /// Pending orders past their expiry that no provider transaction holds.
-pub async fn expired_unheld(conn: &mut SqliteConnection, now: DateTime<Utc>) -> Result<Vec<Payment>> {
+pub async fn expired_unheld(
+    conn: &mut SqliteConnection,
+    now: DateTime<Utc>,
+) -> Result<Vec<Payment>> {
     Ok(sqlx::query_as::<_, Payment>(
         "SELECT * FROM payments p
          WHERE p.status = 'pending' AND p.expires_at <= ?
@@ -329,15 +337,20 @@ impl Store {
             .push_bind(limit)
             .push(" OFFSET ")
             .push_bind(offset);
-        let rows = qb.build_query_as::<Payment>().fetch_all(self.pool()).await?;
+        let rows = qb
+            .build_query_as::<Payment>()
+            .fetch_all(self.pool())
+            .await?;
         Ok((total, rows))
     }
 
     /// Every payment, oldest first (exports).
     pub async fn all_payments(&self) -> Result<Vec<Payment>> {
-        Ok(sqlx::query_as::<_, Payment>("SELECT * FROM payments ORDER BY id")
-            .fetch_all(self.pool())
-            .await?)
+        Ok(
+            sqlx::query_as::<_, Payment>("SELECT * FROM payments ORDER BY id")
+                .fetch_all(self.pool())
+                .await?,
+        )
     }
 
     pub async fn payment_by_order_id(&self, order_id: &str) -> Result<Option<Payment>> {

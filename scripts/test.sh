@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite (what CI runs): installs what is missing, then format, lints and every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+scripts/setup.sh test
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy (workspace, all targets, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo test (workspace, the Tauri shell included)"
+cargo test --workspace --locked
