@@ -46,13 +46,52 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// A write transaction, begun with `BEGIN IMMEDIATE` so it holds the write lock from its first
 /// statement: read-check-write sequences inside it cannot interleave with another writer, and a
 /// busy database waits (busy timeout) instead of failing with "database is locked".
-pub type WriteTx = Transaction<'static, Sqlite>;
+///
+/// Writers of this process also queue on an in-process mutex first, so they wait in FIFO order
+/// without SQLite's sleeping busy handler (which made p99 latencies spike under load); another
+/// process (the staff CLI) is still serialised by SQLite's lock and the busy timeout.
+/// Derefs to the connection, so `&mut tx` works wherever a `&mut SqliteConnection` is expected.
+pub struct WriteTx {
+    tx: Transaction<'static, Sqlite>,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl WriteTx {
+    /// Commit; the write turn is released afterwards.
+    pub async fn commit(self) -> std::result::Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    pub async fn rollback(self) -> std::result::Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::SqliteConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
+impl std::fmt::Debug for WriteTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WriteTx")
+    }
+}
 
 /// Handle to the database (a connection pool). Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
     path: PathBuf,
+    write_turn: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Store times as fixed-width UTC text so that text order is time order.
@@ -105,6 +144,7 @@ impl Store {
         Ok(Store {
             pool,
             path: path.to_path_buf(),
+            write_turn: std::sync::Arc::new(tokio::sync::Mutex::new(())),
         })
     }
 
@@ -118,7 +158,9 @@ impl Store {
 
     /// Begin a write transaction (`BEGIN IMMEDIATE`).
     pub async fn begin_write(&self) -> Result<WriteTx> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        let turn = self.write_turn.clone().lock_owned().await;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(WriteTx { tx, _turn: turn })
     }
 
     /// Close the pool cleanly (checkpoints the WAL on the last connection).
