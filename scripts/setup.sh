@@ -43,4 +43,22 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update -q
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+if [ "$what" = test ]; then
+  # Node (20 here; Debian's 18 also runs `node --test`) for the end-to-end suites.
+  if ! need_cmd node || ! need_cmd npm; then
+    echo "setup: installing Node.js and npm"
+    as_root apt-get update -q
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --no-install-recommends nodejs npm
+  fi
+  # playwright-core (uses Debian's chromium; no browser download) and @tauri-apps/cli, locked.
+  if [ ! -d node_modules/playwright-core ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "setup: npm ci (end-to-end test tools)"
+    npm ci --no-audit --no-fund
+  fi
+  # WebDriver proxy for the real-window test (about 35 s to build; 3.x is a pre-release: pin 2).
+  if ! need_cmd tauri-driver; then
+    echo "setup: cargo install tauri-driver"
+    cargo install tauri-driver --version '^2' --locked
+  fi
+fi
 echo "setup: $what dependencies present"

@@ -11,3 +11,5 @@ echo "== cargo clippy (workspace, all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test (workspace, the Tauri shell included)"
 cargo test --workspace --locked
+echo "== end-to-end: the kiosk page in chromium and the Tauri window under Xvfb"
+scripts/e2e.sh all

@@ -2,14 +2,18 @@
 //! commands over it, forwards status events to the page, and stops the core when the app exits.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
+use std::time::Instant;
 
+use fotobox_core::kiosk::{self, KioskError};
 use fotobox_core::model::Provider;
 use fotobox_core::orders::{self, OrderError, OrderRequest, OrderView, StatusView};
 use fotobox_core::server::RunningServer;
 use fotobox_core::{AppContext, Config};
 use serde::Serialize;
-use tauri::{Emitter, Manager, RunEvent};
+use tauri::webview::{PermissionKind, PermissionResponse};
+use tauri::{Emitter, Manager, RunEvent, WindowEvent};
 
 /// What every command returns on failure: a kind the page can switch on and a readable message.
 #[derive(Debug, Serialize, thiserror::Error)]
@@ -41,41 +45,87 @@ impl From<OrderError> for CommandError {
     }
 }
 
+impl From<KioskError> for CommandError {
+    fn from(e: KioskError) -> Self {
+        let kind = e.kind();
+        if kind == "internal" {
+            tracing::error!(error = %e, "command failed");
+            return CommandError {
+                kind,
+                message: "internal error; please call staff".into(),
+            };
+        }
+        CommandError {
+            kind,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<fotobox_core::panel::PanelError> for CommandError {
+    fn from(e: fotobox_core::panel::PanelError) -> Self {
+        use fotobox_core::panel::PanelError as P;
+        let kind = match &e {
+            P::BadRequest(_) => "bad_request",
+            P::NotFound(_) => "not_found",
+            P::Conflict(_) => "conflict",
+            P::Unauthorized | P::WrongPin { .. } | P::Locked { .. } => "unauthorized",
+            _ => "internal",
+        };
+        if kind == "internal" {
+            tracing::error!(error = %e, "command failed");
+            return CommandError {
+                kind,
+                message: "internal error; please call staff".into(),
+            };
+        }
+        CommandError {
+            kind,
+            message: e.to_string(),
+        }
+    }
+}
+
 /// State managed by Tauri: the core context and the running server.
 struct Shell {
     ctx: AppContext,
     server: Mutex<Option<RunningServer>>,
     _log: Option<fotobox_core::logging::Guard>,
+    /// Process start, for the cold-start figure.
+    started: Instant,
+    /// The window may close (staff exit, or a WebDriver test); otherwise closing is refused.
+    may_close: AtomicBool,
 }
 
-#[derive(Serialize)]
-struct KioskInfo {
-    mode: String,
-    api_url: String,
-    layouts: Vec<(String, i64)>,
-    extra_copy: i64,
+/// Under tauri-driver (tests) the window must be closable and the mock camera may be used.
+fn automation() -> bool {
+    std::env::var_os("TAURI_WEBVIEW_AUTOMATION").is_some_and(|v| v == "true")
+}
+
+/// Only the app's own pages: `tauri://localhost/...` (and its http form on other platforms).
+fn allowed_url(url: &tauri::Url) -> bool {
+    url.scheme() == "tauri"
+        || (matches!(url.scheme(), "http" | "https") && url.host_str() == Some("tauri.localhost"))
+        || url.as_str() == "about:blank"
 }
 
 #[tauri::command]
-fn kiosk_info(shell: tauri::State<'_, Shell>) -> KioskInfo {
-    let cfg = &shell.ctx.config;
-    let api_url = shell
+async fn kiosk_info(shell: tauri::State<'_, Shell>) -> Result<kiosk::KioskInfo, CommandError> {
+    let mut info = kiosk::info(&shell.ctx).await?;
+    info.api_url = shell
         .server
         .lock()
         .ok()
-        .and_then(|s| s.as_ref().map(|s| format!("http://{}", s.api_addr)))
-        .unwrap_or_default();
-    KioskInfo {
-        mode: format!("{:?}", cfg.mode).to_lowercase(),
-        api_url,
-        layouts: cfg
-            .pricing
-            .layouts
-            .iter()
-            .map(|(k, v)| (k.clone(), v.0))
-            .collect(),
-        extra_copy: cfg.pricing.extra_copy,
-    }
+        .and_then(|s| s.as_ref().map(|s| format!("http://{}", s.api_addr)));
+    Ok(info)
+}
+
+#[tauri::command]
+async fn readiness(
+    shell: tauri::State<'_, Shell>,
+    copies: i64,
+) -> Result<kiosk::KioskReadiness, CommandError> {
+    Ok(kiosk::readiness(&shell.ctx, copies).await?)
 }
 
 #[tauri::command]
@@ -114,7 +164,108 @@ async fn cancel_order(
     Ok(orders::cancel_order(&shell.ctx, &order_id).await?)
 }
 
-fn start_core(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
+/// One shot as raw JPEG/PNG bytes (`invoke('upload_shot', bytes, {headers})`), with the headers
+/// `order-id` and `shot-index`.
+#[tauri::command]
+async fn upload_shot(
+    shell: tauri::State<'_, Shell>,
+    request: tauri::ipc::Request<'_>,
+) -> Result<kiosk::ShotSaved, CommandError> {
+    let (order_id, index, bytes) = shot_request(&request)?;
+    Ok(kiosk::save_shot(&shell.ctx, &order_id, index, bytes).await?)
+}
+
+fn shot_request(
+    request: &tauri::ipc::Request<'_>,
+) -> Result<(String, usize, Vec<u8>), CommandError> {
+    let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
+    let bad = |m: &str| CommandError {
+        kind: "bad_request",
+        message: m.to_string(),
+    };
+    let order_id = header("order-id").ok_or_else(|| bad("missing order-id header"))?;
+    let index = header("shot-index")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| bad("missing or bad shot-index header"))?;
+    match request.body() {
+        tauri::ipc::InvokeBody::Raw(bytes) => Ok((order_id.to_string(), index, bytes.clone())),
+        _ => Err(bad("the shot must be sent as raw bytes")),
+    }
+}
+
+#[tauri::command]
+async fn compose_order(
+    shell: tauri::State<'_, Shell>,
+    order_id: String,
+) -> Result<fotobox_core::photos::PhotoView, CommandError> {
+    Ok(kiosk::compose(&shell.ctx, &order_id).await?)
+}
+
+/// The composite JPEG as raw bytes (an ArrayBuffer in the page).
+#[tauri::command]
+async fn order_preview(
+    shell: tauri::State<'_, Shell>,
+    order_id: String,
+) -> Result<tauri::ipc::Response, CommandError> {
+    Ok(tauri::ipc::Response::new(
+        kiosk::preview(&shell.ctx, &order_id).await?,
+    ))
+}
+
+#[tauri::command]
+async fn print_order(
+    shell: tauri::State<'_, Shell>,
+    order_id: String,
+) -> Result<kiosk::PrintProgress, CommandError> {
+    Ok(kiosk::print(&shell.ctx, &order_id).await?)
+}
+
+#[tauri::command]
+async fn print_status(
+    shell: tauri::State<'_, Shell>,
+    order_id: String,
+) -> Result<kiosk::PrintProgress, CommandError> {
+    Ok(kiosk::print_status(&shell.ctx, &order_id).await?)
+}
+
+#[tauri::command]
+async fn call_staff(
+    shell: tauri::State<'_, Shell>,
+    order_id: Option<String>,
+    reason: String,
+) -> Result<kiosk::StaffCall, CommandError> {
+    Ok(kiosk::call_staff(&shell.ctx, order_id.as_deref(), &reason).await?)
+}
+
+/// The page drew its first screen: log the cold-start time (measured from process start).
+#[tauri::command]
+fn ui_ready(shell: tauri::State<'_, Shell>) {
+    let ms = shell.started.elapsed().as_millis() as u64;
+    tracing::info!(ms, "kiosk UI ready (attract screen drawn)");
+    eprintln!("kiosk: attract screen drawn {ms} ms after start");
+}
+
+/// The key the staff panel in this window logs in with (with the PIN; never the staff token).
+#[tauri::command]
+fn staff_window_key(shell: tauri::State<'_, Shell>) -> String {
+    fotobox_core::panel::window_key(&shell.ctx)
+}
+
+/// Leave the kiosk, from the staff panel: needs a live PIN session (or the staff token); audited.
+#[tauri::command]
+async fn exit_kiosk(
+    app: tauri::AppHandle,
+    shell: tauri::State<'_, Shell>,
+    token: String,
+) -> Result<(), CommandError> {
+    fotobox_core::panel::exit_kiosk(&shell.ctx, &token).await?;
+    tracing::warn!("kiosk closed by staff");
+    shell.may_close.store(true, Ordering::SeqCst);
+    app.exit(0);
+    Ok(())
+}
+
+fn start_core(app: &mut tauri::App, started: Instant) -> Result<(), Box<dyn std::error::Error>> {
     let config_path = std::env::var_os("FOTOBOX_CONFIG").map(std::path::PathBuf::from);
     let cfg = Config::load(config_path.as_deref())?;
     let data_dir = cfg.resolve_data_dir()?;
@@ -140,22 +291,92 @@ fn start_core(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     });
+    // Not FOTOBOX_*: the config refuses unknown FOTOBOX_ variables. Sandbox mode only.
+    let mock_camera = std::env::var_os("KIOSK_MOCK_CAMERA").is_some_and(|v| v == "1")
+        && ctx.config.mode.is_sandbox();
     app.manage(Shell {
         ctx,
         server: Mutex::new(Some(server)),
         _log: log,
+        started,
+        may_close: AtomicBool::new(automation()),
     });
+    if mock_camera {
+        enable_mock_camera(app);
+    }
     Ok(())
 }
 
+/// WebKitGTK's mock capture devices instead of a real camera (tests only: `KIOSK_MOCK_CAMERA=1`, sandbox
+/// mode).
+fn enable_mock_camera(app: &tauri::App) {
+    #[cfg(target_os = "linux")]
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.with_webview(|wv| {
+            use webkit2gtk::{SettingsExt, WebViewExt};
+            if let Some(settings) = WebViewExt::settings(&wv.inner()) {
+                settings.set_enable_mock_capture_devices(true);
+            }
+        });
+        tracing::warn!("mock capture devices enabled (KIOSK_MOCK_CAMERA=1): tests only");
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = app;
+}
+
 fn main() {
+    let started = Instant::now();
+    // Links and scripts cannot take the window anywhere but the app's own pages.
+    let nav_guard = tauri::plugin::Builder::<tauri::Wry>::new("kiosk-lockdown")
+        .on_navigation(|_, url| {
+            let ok = allowed_url(url);
+            if !ok {
+                tracing::warn!(%url, "navigation away from the kiosk refused");
+            }
+            ok
+        })
+        .build();
     let app = tauri::Builder::default()
-        .setup(start_core)
+        // First: a second start only focuses the running kiosk (D-Bus; without a session bus the
+        // core's server lock on the database still refuses a second kiosk).
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            if let Some(w) = app.get_webview_window("main") {
+                let _ = w.set_focus();
+            }
+        }))
+        .plugin(nav_guard)
+        // WebKitGTK denies getUserMedia silently without this.
+        .on_permission_request(|_, kind| match kind {
+            PermissionKind::Camera => PermissionResponse::Allow,
+            _ => PermissionResponse::Deny,
+        })
+        .on_window_event(|window, event| {
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                let may = window
+                    .try_state::<Shell>()
+                    .is_none_or(|s| s.may_close.load(Ordering::SeqCst));
+                if !may {
+                    tracing::warn!("window close refused: leave the kiosk from the staff panel");
+                    api.prevent_close();
+                }
+            }
+        })
+        .setup(move |app| start_core(app, started))
         .invoke_handler(tauri::generate_handler![
             kiosk_info,
+            readiness,
             create_order,
             payment_status,
-            cancel_order
+            cancel_order,
+            upload_shot,
+            compose_order,
+            order_preview,
+            print_order,
+            print_status,
+            call_staff,
+            ui_ready,
+            staff_window_key,
+            exit_kiosk
         ])
         .build(tauri::generate_context!());
     let app = match app {
@@ -178,6 +399,7 @@ fn main() {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -191,6 +413,26 @@ mod tests {
         );
         let e = CommandError::from(OrderError::Conflict("paid".into()));
         assert_eq!(e.kind, "conflict");
+    }
+
+    #[test]
+    fn only_the_apps_own_pages_are_allowed() {
+        let ok = |u: &str| allowed_url(&tauri::Url::parse(u).unwrap());
+        assert!(ok("tauri://localhost/"));
+        assert!(ok("tauri://localhost/staff.html"));
+        assert!(ok("http://tauri.localhost/index.html"));
+        assert!(!ok("https://example.com/"));
+        assert!(!ok("http://127.0.0.1:5000/"));
+        assert!(!ok("file:///etc/passwd"));
+    }
+
+    #[test]
+    fn kiosk_errors_keep_their_kind() {
+        let e = CommandError::from(KioskError::Conflict("order X is not paid".into()));
+        assert_eq!(e.kind, "conflict");
+        let e = CommandError::from(KioskError::Io(std::io::Error::other("/secret/path")));
+        assert_eq!(e.kind, "internal");
+        assert!(!e.message.contains("/secret"));
     }
 
     #[test]

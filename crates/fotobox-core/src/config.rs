@@ -99,6 +99,24 @@ pub struct Config {
     pub pricing: PricingConfig,
     #[serde(default)]
     pub orders: OrdersConfig,
+    #[serde(default)]
+    pub photos: PhotosConfig,
+    #[serde(default)]
+    pub printer: PrinterConfig,
+    // Unattended operation (crate::maintenance::settings).
+    #[serde(default)]
+    pub schedule: crate::maintenance::settings::ScheduleConfig,
+    #[serde(default)]
+    pub backup: crate::maintenance::settings::BackupConfig,
+    #[serde(default)]
+    pub retention: crate::maintenance::settings::RetentionConfig,
+    #[serde(default)]
+    pub tunnel: crate::maintenance::settings::TunnelConfig,
+    #[serde(default)]
+    pub alerts: crate::maintenance::settings::AlertsConfig,
+    // The staff panel (crate::panel).
+    #[serde(default)]
+    pub staff: crate::panel::StaffConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -236,6 +254,9 @@ pub struct ClickConfig {
     pub merchant_user_id: u64,
     #[serde(default)]
     pub secret_key: Secret,
+    /// `[click.api]`: the Merchant API status fallback (crate::maintenance::settings).
+    #[serde(default)]
+    pub api: crate::maintenance::settings::ClickApiConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -305,6 +326,169 @@ impl Default for OrdersConfig {
     }
 }
 
+/// `[photos]`: layouts, compositing and the digital copy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhotosConfig {
+    /// Folder of layout files (`*.toml`) and their images. Unset: the layouts built into the binary.
+    #[serde(default)]
+    pub templates_dir: Option<PathBuf>,
+    /// The `{event}` text on layouts (empty: the line is left out).
+    #[serde(default)]
+    pub event_name: String,
+    /// chrono format of the `{date}` text.
+    #[serde(default = "default_date_format")]
+    pub date_format: String,
+    /// Local time offset from UTC for `{date}` (Uzbekistan: +5 hours, no daylight saving).
+    #[serde(default = "default_utc_offset", deserialize_with = "de_i64")]
+    pub utc_offset_minutes: i64,
+    /// JPEG quality of the composite (1-100).
+    #[serde(default = "default_jpeg_quality", deserialize_with = "de_u64")]
+    pub jpeg_quality: u64,
+    /// How long a digital-copy link (`GET /p/{token}`) works (hours).
+    #[serde(default = "default_download_ttl", deserialize_with = "de_u64")]
+    pub download_ttl_hours: u64,
+    /// While the kiosk runs, a paid order without photos is flagged for staff only after this (s).
+    #[serde(default = "default_capture_timeout", deserialize_with = "de_u64")]
+    pub capture_timeout_seconds: u64,
+}
+
+fn default_date_format() -> String {
+    "%d.%m.%Y".to_string()
+}
+fn default_utc_offset() -> i64 {
+    300
+}
+fn default_jpeg_quality() -> u64 {
+    92
+}
+fn default_download_ttl() -> u64 {
+    24
+}
+fn default_capture_timeout() -> u64 {
+    900
+}
+
+impl Default for PhotosConfig {
+    fn default() -> Self {
+        PhotosConfig {
+            templates_dir: None,
+            event_name: String::new(),
+            date_format: default_date_format(),
+            utc_offset_minutes: default_utc_offset(),
+            jpeg_quality: default_jpeg_quality(),
+            download_ttl_hours: default_download_ttl(),
+            capture_timeout_seconds: default_capture_timeout(),
+        }
+    }
+}
+
+/// Which printer prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrinterKind {
+    /// CUPS through `lp` / `lpstat`.
+    Cups,
+    /// Write each job as a file into a folder (sandbox default).
+    Folder,
+}
+
+/// `[printer]`: the printer, its paper roll and the print queue's retries.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrinterConfig {
+    /// `cups` or `folder`; unset: `folder` in sandbox mode, `cups` in live mode.
+    #[serde(default)]
+    pub kind: Option<PrinterKind>,
+    /// CUPS queue name (`lp -d NAME`). Without one a CUPS kiosk reports "not ready" (no QR).
+    #[serde(default)]
+    pub name: String,
+    /// Default `-o media=` value; a layout's own `media` wins.
+    #[serde(default = "default_media")]
+    pub media: String,
+    /// Folder printer output; relative to the data directory. Default `print-out`.
+    #[serde(default = "default_print_folder")]
+    pub folder: PathBuf,
+    /// The `lp` program (a path, for tests or unusual installs).
+    #[serde(default = "default_lp")]
+    pub lp_command: String,
+    /// The `lpstat` program.
+    #[serde(default = "default_lpstat")]
+    pub lpstat_command: String,
+    /// Prints on a full roll (e.g. 400 or 700).
+    #[serde(default = "default_roll_size", deserialize_with = "de_u64")]
+    pub paper_roll_size: u64,
+    /// Attempts at submitting a job before the order is flagged for staff.
+    #[serde(default = "default_max_attempts", deserialize_with = "de_u64")]
+    pub max_attempts: u64,
+    /// A submitted job not finished after this is flagged for staff (never re-submitted).
+    #[serde(default = "default_job_timeout", deserialize_with = "de_u64")]
+    pub job_timeout_seconds: u64,
+    /// How often a submitted job's state is polled (ms).
+    #[serde(default = "default_poll_ms", deserialize_with = "de_u64")]
+    pub poll_ms: u64,
+    /// Longest an `lp`/`lpstat` call may take (ms).
+    #[serde(default = "default_command_timeout", deserialize_with = "de_u64")]
+    pub command_timeout_ms: u64,
+}
+
+fn default_media() -> String {
+    "4x6".to_string()
+}
+fn default_print_folder() -> PathBuf {
+    PathBuf::from("print-out")
+}
+fn default_lp() -> String {
+    "lp".to_string()
+}
+fn default_lpstat() -> String {
+    "lpstat".to_string()
+}
+fn default_roll_size() -> u64 {
+    400
+}
+fn default_max_attempts() -> u64 {
+    3
+}
+fn default_job_timeout() -> u64 {
+    600
+}
+fn default_poll_ms() -> u64 {
+    2000
+}
+fn default_command_timeout() -> u64 {
+    15_000
+}
+
+impl Default for PrinterConfig {
+    fn default() -> Self {
+        PrinterConfig {
+            kind: None,
+            name: String::new(),
+            media: default_media(),
+            folder: default_print_folder(),
+            lp_command: default_lp(),
+            lpstat_command: default_lpstat(),
+            paper_roll_size: default_roll_size(),
+            max_attempts: default_max_attempts(),
+            job_timeout_seconds: default_job_timeout(),
+            poll_ms: default_poll_ms(),
+            command_timeout_ms: default_command_timeout(),
+        }
+    }
+}
+
+impl PrinterConfig {
+    /// The configured kind, else `folder` in sandbox mode and `cups` in live mode.
+    pub fn effective_kind(&self, mode: Mode) -> PrinterKind {
+        self.kind.unwrap_or(if mode.is_sandbox() {
+            PrinterKind::Folder
+        } else {
+            PrinterKind::Cups
+        })
+    }
+}
+
 /// Numbers may come from TOML as integers or from the environment as strings.
 #[derive(Deserialize)]
 #[serde(untagged)]
@@ -331,9 +515,9 @@ fn de_u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
 
 fn de_opt_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
     let v = de_i64(d)?;
-    u32::try_from(v)
-        .map(Some)
-        .map_err(|_| serde::de::Error::custom(format!("expected a small non-negative integer, got {v}")))
+    u32::try_from(v).map(Some).map_err(|_| {
+        serde::de::Error::custom(format!("expected a small non-negative integer, got {v}"))
+    })
 }
 
 fn de_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
@@ -348,7 +532,9 @@ fn de_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
         BoolOrString::Str(s) => match s.trim() {
             "true" | "1" | "yes" => Ok(true),
             "false" | "0" | "no" => Ok(false),
-            _ => Err(serde::de::Error::custom(format!("expected true or false, got {s:?}"))),
+            _ => Err(serde::de::Error::custom(format!(
+                "expected true or false, got {s:?}"
+            ))),
         },
     }
 }
@@ -357,12 +543,22 @@ fn de_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 const ENV_SECTIONS: &[&str] = &[
     "payme_fiscal",
     "pricing_layouts",
+    "click_api", // [click.api], before "click" (maintenance)
     "database",
     "server",
     "payme",
     "click",
     "pricing",
     "orders",
+    "photos",
+    "printer",
+    // Unattended operation (maintenance).
+    "schedule",
+    "backup",
+    "retention",
+    "tunnel",
+    "alerts",
+    "staff",
 ];
 
 /// Environment variables that are not config keys.
@@ -413,19 +609,26 @@ impl Config {
     }
 
     fn from_table(table: toml::Table) -> Result<Config, ConfigError> {
-        let cfg: Config = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
-            let key = e.path().to_string();
-            let inner = one_line(&e.into_inner().to_string());
-            // serde reports unknown fields at the parent's path; name the unknown key itself.
-            invalid(if key == "." { "(top level)" } else { &key }, inner)
-        })?;
+        let cfg: Config =
+            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+                let key = e.path().to_string();
+                let inner = one_line(&e.into_inner().to_string());
+                // serde reports unknown fields at the parent's path; name the unknown key itself.
+                invalid(if key == "." { "(top level)" } else { &key }, inner)
+            })?;
         cfg.validate()?;
         Ok(cfg)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        if let Err((key, message)) = self.staff.validate() {
+            return Err(invalid(key, message));
+        }
         if self.pricing.layouts.is_empty() {
-            return Err(invalid("pricing.layouts", "at least one layout must have a price"));
+            return Err(invalid(
+                "pricing.layouts",
+                "at least one layout must have a price",
+            ));
         }
         for (name, price) in &self.pricing.layouts {
             if price.0 <= 0 || price.0 > 100_000_000 {
@@ -434,7 +637,12 @@ impl Config {
                     format!("price must be between 1 and 100000000 sum, got {}", price.0),
                 ));
             }
-            if name.is_empty() || name.len() > 50 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            if name.is_empty()
+                || name.len() > 50
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
                 return Err(invalid(
                     &format!("pricing.layouts.{name}"),
                     "layout names use only letters, digits, '-' and '_' (at most 50)",
@@ -442,44 +650,123 @@ impl Config {
             }
         }
         if self.pricing.extra_copy < 0 || self.pricing.extra_copy > 100_000_000 {
-            return Err(invalid("pricing.extra_copy", "must be between 0 and 100000000 sum"));
+            return Err(invalid(
+                "pricing.extra_copy",
+                "must be between 0 and 100000000 sum",
+            ));
         }
         if self.pricing.max_copies == 0 || self.pricing.max_copies > 100 {
             return Err(invalid("pricing.max_copies", "must be between 1 and 100"));
         }
         if self.orders.ttl_seconds < 30 || self.orders.ttl_seconds > 86_400 {
-            return Err(invalid("orders.ttl_seconds", "must be between 30 and 86400 seconds"));
+            return Err(invalid(
+                "orders.ttl_seconds",
+                "must be between 30 and 86400 seconds",
+            ));
+        }
+        if !(1..=100).contains(&self.photos.jpeg_quality) {
+            return Err(invalid("photos.jpeg_quality", "must be between 1 and 100"));
+        }
+        if self.photos.download_ttl_hours == 0 || self.photos.download_ttl_hours > 24 * 30 {
+            return Err(invalid(
+                "photos.download_ttl_hours",
+                "must be between 1 and 720",
+            ));
+        }
+        if self.photos.utc_offset_minutes.abs() > 14 * 60 {
+            return Err(invalid(
+                "photos.utc_offset_minutes",
+                "must be between -840 and 840",
+            ));
+        }
+        if self.photos.date_format.is_empty() || self.photos.date_format.len() > 64 {
+            return Err(invalid(
+                "photos.date_format",
+                "must be a chrono format of 1 to 64 characters",
+            ));
+        }
+        if self.printer.name.starts_with('-') || self.printer.name.contains(char::is_whitespace) {
+            return Err(invalid(
+                "printer.name",
+                "must be a CUPS queue name without spaces",
+            ));
+        }
+        if self.printer.media.is_empty()
+            || self.printer.media.starts_with('-')
+            || self.printer.media.contains(char::is_whitespace)
+        {
+            return Err(invalid(
+                "printer.media",
+                "must be a media name such as 4x6 or w288h432",
+            ));
+        }
+        if self.printer.paper_roll_size == 0 || self.printer.paper_roll_size > 100_000 {
+            return Err(invalid(
+                "printer.paper_roll_size",
+                "must be between 1 and 100000 prints",
+            ));
+        }
+        if self.printer.max_attempts == 0 || self.printer.max_attempts > 20 {
+            return Err(invalid("printer.max_attempts", "must be between 1 and 20"));
+        }
+        if self.printer.job_timeout_seconds == 0
+            || self.printer.poll_ms == 0
+            || self.printer.command_timeout_ms == 0
+        {
+            return Err(invalid(
+                "printer.job_timeout_seconds",
+                "printer timeouts and poll_ms must be positive",
+            ));
         }
         if self.database.path.as_os_str().is_empty() {
             return Err(invalid("database.path", "must not be empty"));
         }
         if self.payme.login.is_empty() || self.payme.login.contains(':') {
-            return Err(invalid("payme.login", "must be non-empty and contain no ':'"));
+            return Err(invalid(
+                "payme.login",
+                "must be non-empty and contain no ':'",
+            ));
         }
         if !self.payme.merchant_id.is_empty() && self.payme.merchant_id.contains(';') {
             return Err(invalid("payme.merchant_id", "must not contain ';'"));
         }
         if let Some(v) = self.payme.fiscal.vat_percent {
             if v > 100 {
-                return Err(invalid("payme.fiscal.vat_percent", "must be between 0 and 100"));
+                return Err(invalid(
+                    "payme.fiscal.vat_percent",
+                    "must be between 0 and 100",
+                ));
             }
         }
         if let Some(url) = &self.server.public_url {
             if !(url.starts_with("https://") || url.starts_with("http://")) {
-                return Err(invalid("server.public_url", "must start with https:// or http://"));
+                return Err(invalid(
+                    "server.public_url",
+                    "must start with https:// or http://",
+                ));
             }
         }
         if self.mode == Mode::Live {
             if self.payme.merchant_id.is_empty() && self.click.service_id == 0 {
-                return Err(invalid("mode", "live mode needs [payme] or [click] credentials"));
+                return Err(invalid(
+                    "mode",
+                    "live mode needs [payme] or [click] credentials",
+                ));
             }
             if !self.payme.merchant_id.is_empty() && self.payme.key.is_empty() {
-                return Err(invalid("payme.key", "live mode with a Payme merchant_id needs the cash-desk key"));
+                return Err(invalid(
+                    "payme.key",
+                    "live mode with a Payme merchant_id needs the cash-desk key",
+                ));
             }
             if self.click.service_id != 0 && self.click.secret_key.is_empty() {
-                return Err(invalid("click.secret_key", "live mode with a Click service_id needs the secret key"));
+                return Err(invalid(
+                    "click.secret_key",
+                    "live mode with a Click service_id needs the secret key",
+                ));
             }
         }
+        crate::maintenance::settings::validate(self)?; // [schedule] [backup] [retention] [tunnel] [alerts] [click.api]
         Ok(())
     }
 
@@ -532,7 +819,10 @@ fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<(), Co
             .iter()
             .find(|s| lower.starts_with(&format!("{s}_")))
         else {
-            return Err(invalid(name, "unknown environment override (expected FOTOBOX_<SECTION>_<KEY>)"));
+            return Err(invalid(
+                name,
+                "unknown environment override (expected FOTOBOX_<SECTION>_<KEY>)",
+            ));
         };
         let key = &lower[section.len() + 1..];
         let mut node = &mut *table;
@@ -584,7 +874,10 @@ mod tests {
     #[test]
     fn bad_address_names_the_key() {
         let e = Config::from_toml("[server]\napi_addr = \"not an address\"\n").unwrap_err();
-        assert!(e.to_string().starts_with("config key `server.api_addr`"), "{e}");
+        assert!(
+            e.to_string().starts_with("config key `server.api_addr`"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -609,7 +902,11 @@ mod tests {
     fn env_overrides_file_values() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c.toml");
-        std::fs::write(&p, "[server]\napi_addr = \"127.0.0.1:1000\"\n[click]\nservice_id = 5\n").unwrap();
+        std::fs::write(
+            &p,
+            "[server]\napi_addr = \"127.0.0.1:1000\"\n[click]\nservice_id = 5\n",
+        )
+        .unwrap();
         let c = Config::load_with_env(
             Some(&p),
             &env(&[
@@ -632,10 +929,23 @@ mod tests {
 
     #[test]
     fn bad_env_value_names_the_key() {
-        let e = Config::load_with_env(None, &env(&[("FOTOBOX_CLICK_SERVICE_ID", "abc")])).unwrap_err();
+        let e =
+            Config::load_with_env(None, &env(&[("FOTOBOX_CLICK_SERVICE_ID", "abc")])).unwrap_err();
         assert!(e.to_string().contains("click.service_id"), "{e}");
         let e = Config::load_with_env(None, &env(&[("FOTOBOX_NOPE_X", "1")])).unwrap_err();
         assert!(e.to_string().contains("FOTOBOX_NOPE_X"), "{e}");
+    }
+
+    #[test]
+    fn the_example_file_is_valid_and_matches_the_defaults() {
+        let c = Config::from_toml(include_str!("../../../fotobox.example.toml")).unwrap();
+        let d = Config::sandbox_default();
+        assert_eq!(c.mode, d.mode);
+        assert_eq!(c.server.api_addr, d.server.api_addr);
+        assert_eq!(c.server.callback_addr, d.server.callback_addr);
+        assert_eq!(c.pricing.layouts, d.pricing.layouts);
+        assert_eq!(c.pricing.extra_copy, d.pricing.extra_copy);
+        assert_eq!(c.orders.ttl_seconds, d.orders.ttl_seconds);
     }
 
     #[test]

@@ -42,6 +42,8 @@ pub struct AppContext {
     pub staff_token: Secret,
     /// Outgoing HTTP (simulators, provider status APIs).
     pub http: reqwest::Client,
+    /// State of the unattended-operation tasks (tunnel, supervisor, device reports).
+    pub maintenance: crate::maintenance::MaintenanceState,
     callback_base: Arc<RwLock<Option<String>>>,
 }
 
@@ -62,6 +64,8 @@ impl AppContext {
             path: data_dir.clone(),
             source,
         })?;
+        // Unattended operation: quick_check + recovery, backup before migrating (maintenance::recovery).
+        crate::maintenance::recovery::prepare_database(&config, &data_dir).await?;
         let store = Store::open(
             &config.database_path()?,
             Duration::from_millis(config.database.busy_timeout_ms),
@@ -80,6 +84,7 @@ impl AppContext {
             data_dir,
             staff_token,
             http,
+            maintenance: Default::default(),
             callback_base: Arc::new(RwLock::new(None)),
         })
     }

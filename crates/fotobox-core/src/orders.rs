@@ -140,9 +140,12 @@ pub fn new_order_id() -> String {
     s
 }
 
-/// The price of `copies` prints of `template` from config (whole sum).
-pub fn price(ctx: &AppContext, template: &str, copies: i64) -> Result<i64, OrderError> {
-    let pricing = &ctx.config.pricing;
+/// The price of `copies` prints of `template` (whole sum).
+/// STAFF PANEL: prices saved in the panel (table `staff_prices`, newest row) override
+/// `[pricing]` from the config; `panel::effective_pricing` merges the two. Only new orders are
+/// priced here, so a change never touches an existing order's amount.
+pub async fn price(ctx: &AppContext, template: &str, copies: i64) -> Result<i64, OrderError> {
+    let pricing = crate::panel::effective_pricing(ctx).await?;
     let base = pricing.layouts.get(template).ok_or_else(|| {
         OrderError::BadRequest(format!(
             "unknown template {template:?}; known: {}",
@@ -160,7 +163,7 @@ pub fn price(ctx: &AppContext, template: &str, copies: i64) -> Result<i64, Order
             pricing.max_copies
         )));
     }
-    Ok(base.0 + pricing.extra_copy * (copies - 1))
+    Ok(base + pricing.extra_copy * (copies - 1))
 }
 
 /// The payment link the order's QR encodes.
@@ -173,13 +176,16 @@ pub fn pay_url(ctx: &AppContext, p: &Payment) -> String {
 
 /// Create an order and its QR code.
 pub async fn create_order(ctx: &AppContext, req: OrderRequest) -> Result<OrderView, OrderError> {
+    // No new payment while the tunnel is down: a customer must not pay into a void (maintenance).
+    crate::maintenance::tunnel::accepting_payments(ctx)
+        .map_err(|why| OrderError::Conflict(format!("out of service: {why}")))?;
     let (provider, template, copies, amount) = match req {
         OrderRequest::Priced {
             provider,
             template,
             copies,
         } => {
-            let amount = price(ctx, &template, copies)?;
+            let amount = price(ctx, &template, copies).await?;
             (provider, Some(template), copies, amount)
         }
         OrderRequest::Amount { provider, amount } => {

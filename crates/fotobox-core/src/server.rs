@@ -13,6 +13,12 @@ use crate::store::backup::ServerLock;
 /// How often unpaid orders past their time are expired.
 pub const EXPIRY_SWEEP_EVERY: Duration = Duration::from_secs(15);
 
+/// How often the photo pipeline re-checks paid orders and runs the print queue.
+pub const PHOTOS_EVERY: Duration = Duration::from_secs(20);
+
+/// How long shutdown waits for in-flight requests and background tasks.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
 /// A running server. Dropping it does not stop it; call [`RunningServer::shutdown`].
 #[derive(Debug)]
 pub struct RunningServer {
@@ -86,6 +92,38 @@ pub async fn start(ctx: AppContext) -> Result<RunningServer, AppError> {
             }
         }
     }));
+    // Photos: at start, bring every paid order to printed or flagged (a crash may have stopped
+    // it anywhere); then keep doing so and keep the print queue moving (a paused printer's job
+    // is retried, a paid order whose customer walked away is flagged after the capture timeout).
+    let photos_ctx = ctx.clone();
+    let mut rx = stop_rx.clone();
+    tasks.push(tokio::spawn(async move {
+        match crate::photos::resume(&photos_ctx, crate::photos::ResumeMode::AtStart).await {
+            Ok(r) if r != Default::default() => tracing::info!(?r, "photo pipeline resumed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "photo pipeline resume failed"),
+        }
+        let mut tick = tokio::time::interval_at(
+            tokio::time::Instant::now() + PHOTOS_EVERY,
+            PHOTOS_EVERY,
+        );
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    if let Err(e) = crate::photos::resume(&photos_ctx, crate::photos::ResumeMode::Running).await {
+                        tracing::warn!(error = %e, "photo pipeline tick failed");
+                    }
+                    if let Err(e) = crate::photos::purge_expired_tokens(&photos_ctx).await {
+                        tracing::warn!(error = %e, "download token purge failed");
+                    }
+                }
+                _ = rx.changed() => break,
+            }
+        }
+    }));
+    // Unattended operation: scheduler, alert sender, tunnel health check and supervisor.
+    tasks.extend(crate::maintenance::spawn(&ctx, &stop_rx));
     Ok(RunningServer {
         callback_addr,
         api_addr,
@@ -98,10 +136,17 @@ pub async fn start(ctx: AppContext) -> Result<RunningServer, AppError> {
 
 impl RunningServer {
     /// Stop accepting, let in-flight requests finish, then close the database pool.
+    /// Open event streams are ended; a task that still has not finished after
+    /// [`SHUTDOWN_GRACE`] is aborted so a stuck client cannot keep the kiosk from stopping.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
-        for t in self.tasks {
-            let _ = t.await;
+        self.ctx.events.close();
+        let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+        for mut t in self.tasks {
+            if tokio::time::timeout_at(deadline, &mut t).await.is_err() {
+                tracing::warn!("a task did not stop within the grace period; aborting it");
+                t.abort();
+            }
         }
         self.ctx.store.close().await;
         tracing::info!("fotobox stopped");

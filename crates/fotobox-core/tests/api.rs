@@ -584,3 +584,71 @@ async fn a_second_server_on_the_same_database_is_refused() {
     assert!(e.to_string().contains("another Fotobox server"), "{e}");
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_api_listener_serves_the_ui_and_the_callback_listener_does_not() {
+    let app = TestApp::new().await;
+    let req = |uri: &str| {
+        axum::http::Request::builder()
+            .uri(uri)
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let (s, body) = common::send_raw(app.api(), req("/")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(String::from_utf8_lossy(&body).contains("<html"));
+    let (s, _) = common::send_raw(app.api(), req("/index.html")).await;
+    assert_eq!(s, StatusCode::OK);
+    for bad in ["/api/nope", "/../Cargo.toml", "/nope.html"] {
+        let (s, _) = common::send_raw(app.api(), req(bad)).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{bad}");
+    }
+    let (s, _) = common::send_raw(app.callbacks(), req("/")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn shutdown_ends_open_event_streams_and_finishes_in_flight_requests() {
+    let app = TestApp::new().await;
+    let server = app.serve().await;
+    let api = format!("http://{}", server.api_addr);
+    let http = reqwest::Client::new();
+    // A browser kiosk holding the server-sent event stream open.
+    let mut sse = http.get(format!("{api}/api/events")).send().await.unwrap();
+    assert_eq!(sse.status(), 200);
+    // A request in flight while shutdown starts still gets its answer.
+    let in_flight = {
+        let http = http.clone();
+        let api = api.clone();
+        tokio::spawn(async move {
+            http.post(format!("{api}/api/generate-qr"))
+                .json(
+                    &serde_json::json!({"payment_type": "payme", "template": "strip", "copies": 1}),
+                )
+                .send()
+                .await
+        })
+    };
+    tokio::task::yield_now().await;
+    let started = std::time::Instant::now();
+    server.shutdown().await;
+    // Well inside the 10 s grace period: the stream ended instead of being waited out.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "shutdown took {:?}",
+        started.elapsed()
+    );
+    // The event stream ends (no more chunks) rather than hanging.
+    let end = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while let Ok(Some(_)) = sse.chunk().await {}
+    })
+    .await;
+    assert!(end.is_ok(), "the event stream did not end");
+    if let Ok(r) = in_flight.await.unwrap() {
+        assert_eq!(
+            r.status(),
+            200,
+            "an accepted request is answered, not dropped"
+        );
+    }
+}

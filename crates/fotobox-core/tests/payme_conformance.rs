@@ -278,6 +278,15 @@ async fn sandbox_scenario_2_create_perform_then_cancel_performed() {
     )
     .await;
     assert_eq!(e["data"], json!("order_id"));
+    // A new Create for it: the order is held by a performed transaction, -31008 (§4.2 table).
+    let e = err(
+        &app,
+        "CreateTransaction",
+        create_params(&hex24(99), now_ms(&app), amount, &order),
+        -31008,
+    )
+    .await;
+    assert!(e.get("data").is_none() || e["data"].is_null());
 
     // Cancel the performed transaction, twice: state -2 (refund allowed, not fulfilled).
     let cancelled = ok(&app, "CancelTransaction", json!({"id": id, "reason": 5})).await;

@@ -52,7 +52,8 @@ async fn statement_window_order_and_content() {
         &app,
         "CreateTransaction",
         create_params(&hex24(11), base + 150, a1, &o1),
-        -31051,
+        // o1 is held by a performed (state 2) transaction: "another live transaction" (§4.2).
+        -31008,
     )
     .await;
     err(

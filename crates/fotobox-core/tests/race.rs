@@ -25,9 +25,13 @@ async fn cancel_versus_payment_exactly_one_outcome() {
                 tokio::time::sleep(skew).await;
             }
             if i % 2 == 0 {
-                fotobox_core::payme::simulator::pay_order(&ctx1, &id1).await.map_err(|e| e.to_string())
+                fotobox_core::payme::simulator::pay_order(&ctx1, &id1)
+                    .await
+                    .map_err(|e| e.to_string())
             } else {
-                fotobox_core::click::simulator::pay_order(&ctx1, &id1).await.map_err(|e| e.to_string())
+                fotobox_core::click::simulator::pay_order(&ctx1, &id1)
+                    .await
+                    .map_err(|e| e.to_string())
             }
         });
         let cancel = tokio::spawn(async move {
@@ -37,26 +41,50 @@ async fn cancel_versus_payment_exactly_one_outcome() {
             orders::cancel_order(&ctx2, &id2).await
         });
         let (pay, cancel) = (pay.await.unwrap(), cancel.await.unwrap());
-        let p = app.ctx.store.payment_by_order_id(&id).await.unwrap().unwrap();
+        let p = app
+            .ctx
+            .store
+            .payment_by_order_id(&id)
+            .await
+            .unwrap()
+            .unwrap();
         match p.status.as_str() {
             "success" => {
                 paid += 1;
-                assert!(pay.is_ok(), "{id}: paid but the payment path failed: {pay:?}");
+                assert!(
+                    pay.is_ok(),
+                    "{id}: paid but the payment path failed: {pay:?}"
+                );
                 let e = cancel.expect_err("a paid order is never cancelled by the kiosk");
                 assert!(matches!(e, orders::OrderError::Conflict(_)), "{e}");
             }
             "canceled" => {
                 cancelled += 1;
                 assert_eq!(p.cancel_reason.as_deref(), Some("customer"));
-                assert!(cancel.is_ok(), "{id}: cancelled but cancel failed: {cancel:?}");
-                assert!(pay.is_err(), "{id}: cancelled yet the payment answered success: {pay:?}");
+                assert!(
+                    cancel.is_ok(),
+                    "{id}: cancelled but cancel failed: {cancel:?}"
+                );
+                assert!(
+                    pay.is_err(),
+                    "{id}: cancelled yet the payment answered success: {pay:?}"
+                );
                 assert!(p.perform_time.is_none());
             }
-            other => panic!("{id}: unexpected final status {other} (pay {pay:?}, cancel {cancel:?})"),
+            other => {
+                panic!("{id}: unexpected final status {other} (pay {pay:?}, cancel {cancel:?})")
+            }
         }
         let events = app.ctx.store.events_for_payment(p.id).await.unwrap();
-        let cancels = events.iter().filter(|e| e.source == "kiosk" && e.kind == "cancel").count();
-        assert_eq!(cancels, usize::from(p.status == "canceled"), "{id}: {events:?}");
+        let cancels = events
+            .iter()
+            .filter(|e| e.source == "kiosk" && e.kind == "cancel")
+            .count();
+        assert_eq!(
+            cancels,
+            usize::from(p.status == "canceled"),
+            "{id}: {events:?}"
+        );
     }
     assert_eq!(paid + cancelled, 40);
     server.shutdown().await;

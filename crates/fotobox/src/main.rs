@@ -4,6 +4,10 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod compose_cmd;
+
+mod staff_cmd;
+
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use fotobox_core::model::{Payment, PaymentStatus};
@@ -62,6 +66,20 @@ enum Command {
     },
     /// Replace the database with a backup (the server must be stopped; the old file is kept).
     Restore { file: PathBuf },
+    /// The staff panel's PIN.
+    Staff {
+        #[command(subcommand)]
+        command: staff_cmd::StaffCommand,
+    },
+    /// Render a layout from image files: compose --template NAME --out FILE SHOT...
+    Compose(compose_cmd::ComposeArgs),
+    /// The paper counter: `paper status`, `paper reset` after a refill.
+    Paper {
+        #[command(subcommand)]
+        command: compose_cmd::PaperCommand,
+    },
+    /// Print jobs, newest first, and paid orders flagged for staff.
+    PrintQueue(compose_cmd::PrintQueueArgs),
     /// Delete all payments and photos records (a backup is taken first).
     Clear {
         /// Do not ask for confirmation.
@@ -139,6 +157,10 @@ async fn run(cli: Cli) -> Result<()> {
     let cfg = load_config(&cli)?;
     match cli.command {
         Command::Serve => serve(cfg).await,
+        Command::Compose(args) => compose_cmd::compose(&cfg, args),
+        Command::Paper { command } => compose_cmd::paper(cfg, command).await,
+        Command::PrintQueue(args) => compose_cmd::print_queue(cfg, args).await,
+        Command::Staff { command } => staff_cmd::run(cfg, command).await,
         Command::Restore { file } => {
             let db = cfg.database_path()?;
             let now = chrono::Utc::now();
@@ -344,7 +366,12 @@ async fn staff_command(ctx: &AppContext, command: Command) -> Result<()> {
                 backup.display()
             );
         }
-        Command::Serve | Command::Restore { .. } => unreachable!("handled in run"),
+        Command::Serve | Command::Restore { .. } | Command::Staff { .. } => {
+            unreachable!("handled in run")
+        }
+        Command::Compose(_) | Command::Paper { .. } | Command::PrintQueue(_) => {
+            unreachable!("handled in run")
+        }
     }
     Ok(())
 }

@@ -120,6 +120,8 @@ async fn events(
             .and_then(|ev| Event::default().event("status").json_data(ev).ok())
             .map(Ok)
     });
+    // The stream ends when the server stops, so graceful shutdown does not wait on it.
+    let stream = futures_util::StreamExt::take_until(stream, ctx.events.closed());
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 

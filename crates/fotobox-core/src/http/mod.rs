@@ -2,6 +2,9 @@
 //! loopback REST API router. Both are plain axum services over [`AppContext`].
 
 pub mod api;
+pub mod kiosk;
+pub mod staff;
+pub mod ui;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -155,6 +158,7 @@ async fn log_request(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let started = std::time::Instant::now();
     let resp = next.run(req).await;
+    crate::maintenance::metrics::observe_request(&path, resp.status().as_u16(), started.elapsed()); // metrics
     tracing::debug!(%method, %path, status = resp.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
     resp
 }
@@ -165,6 +169,7 @@ pub fn callback_router(ctx: AppContext) -> Router {
         .route("/healthz", get(healthz))
         .merge(crate::payme::routes())
         .merge(crate::click::routes())
+        .merge(crate::photos::routes())
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(log_request))
@@ -174,8 +179,11 @@ pub fn callback_router(ctx: AppContext) -> Router {
 /// The loopback API listener: the kiosk UI's endpoints and the staff endpoints.
 pub fn api_router(ctx: AppContext) -> Router {
     api::routes()
-        .route("/healthz", get(healthz))
-        .fallback(not_found)
+        .merge(kiosk::routes())
+        .merge(staff::routes())
+        // Detailed /healthz, /metrics and the maintenance endpoints (crate::maintenance).
+        .merge(crate::maintenance::routes())
+        .fallback(ui::serve)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(log_request))
         .with_state(ctx)

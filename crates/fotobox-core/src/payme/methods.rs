@@ -126,11 +126,24 @@ fn amount_matches(order: &Payment, amount: Option<i64>) -> bool {
 
 /// The order can start a new Payme transaction now: -31051 when it is paid, cancelled or
 /// expired; -31008 when another live transaction (Payme or Click) holds it.
+/// Which method asks: CreateTransaction refuses an order held by another live Payme or Click
+/// transaction (state 1 or 2, even when already performed) with -31008 (payme.md §4.2 table);
+/// CheckPerformTransaction answers -31051 for a paid, cancelled or expired order (§4.1 [choice]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Asker {
+    CheckPerform,
+    Create,
+}
+
 async fn ensure_free(
     conn: &mut sqlx::SqliteConnection,
     order: &Payment,
     now: chrono::DateTime<chrono::Utc>,
+    asker: Asker,
 ) -> Result<(), Fail> {
+    if asker == Asker::Create && pay::has_live_provider_tx(conn, order.id).await? {
+        return Err(RpcError::new(code::CANNOT_PERFORM).into());
+    }
     match orders::payability(conn, order, now).await? {
         Payability::Paid | Payability::Canceled | Payability::Expired => {
             Err(RpcError::account(code::ORDER_NOT_PAYABLE).into())
@@ -156,7 +169,7 @@ async fn check_perform(ctx: &AppContext, params: &Map<String, Value>) -> MResult
     if !amount_matches(&order, amount) {
         return Err(RpcError::new(code::WRONG_AMOUNT).into());
     }
-    ensure_free(&mut conn, &order, now).await?;
+    ensure_free(&mut conn, &order, now, Asker::CheckPerform).await?;
     let mut result = json!({"allow": true});
     if let Some(detail) = fiscal_detail(ctx, &order) {
         result["detail"] = detail;
@@ -221,7 +234,7 @@ async fn create(ctx: &AppContext, params: &Map<String, Value>) -> MResult {
     if !amount_matches(&order, amount) {
         return Err(RpcError::new(code::WRONG_AMOUNT).into());
     }
-    ensure_free(&mut tx, &order, now).await?;
+    ensure_free(&mut tx, &order, now, Asker::Create).await?;
     if now_ms.saturating_sub(time) >= TX_TIMEOUT_MS {
         return Err(RpcError::new(code::CANNOT_PERFORM).into());
     }

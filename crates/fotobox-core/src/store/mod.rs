@@ -3,8 +3,11 @@
 
 pub mod backup;
 pub mod click;
+pub mod maintenance;
 pub mod payme;
 pub mod payments;
+pub mod photos;
+pub mod staff;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

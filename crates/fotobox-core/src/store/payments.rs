@@ -47,7 +47,37 @@ pub struct Stats {
     pub last_30_days: PeriodStats,
     /// Revenue per UTC day, last 30 days, oldest first (days without sales are omitted).
     pub per_day: Vec<DayStats>,
+    /// Per layout (`template_name`; `null` for legacy amount orders), all time.
+    pub by_layout: Vec<LayoutStats>,
+    /// Paid sessions per UTC hour of the day (0-23, hours without sales omitted), last 30 days.
+    pub per_hour: Vec<HourStats>,
+    /// Paid orders refunded by staff (now `canceled` with reason `staff:refund`) and their sum.
+    pub refunded_payments: i64,
+    pub refunded_amount: i64,
+    /// Free sessions given by staff (`staff_comps`): never in the numbers above, never revenue.
+    pub comp_sessions: i64,
+    /// What the comps would have cost at their price (whole sum).
+    pub comp_value: i64,
 }
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct LayoutStats {
+    pub template_name: Option<String>,
+    pub payments: i64,
+    pub success_payments: i64,
+    pub revenue: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct HourStats {
+    pub hour_utc: i64,
+    pub success_payments: i64,
+    pub revenue: i64,
+}
+
+/// The rows stats count: every order except staff comps (free sessions are not payments).
+const COUNTED: &str =
+    "(SELECT * FROM payments WHERE NOT EXISTS (SELECT 1 FROM staff_comps c WHERE c.payment_id = payments.id))";
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct ProviderStats {
@@ -384,22 +414,22 @@ impl Store {
     pub async fn stats(&self, now: DateTime<Utc>) -> Result<Stats> {
         let pool = self.pool();
         let (total, success, pending, canceled, revenue): (i64, i64, i64, i64, i64) =
-            sqlx::query_as(
+            sqlx::query_as(&format!(
                 "SELECT COUNT(*),
                         COALESCE(SUM(status = 'success'), 0),
                         COALESCE(SUM(status = 'pending'), 0),
                         COALESCE(SUM(status = 'canceled'), 0),
                         COALESCE(SUM(CASE WHEN status = 'success' THEN amount END), 0)
-                 FROM payments",
-            )
+                 FROM {COUNTED}"
+            ))
             .fetch_one(pool)
             .await?;
-        let by_provider = sqlx::query_as::<_, ProviderStats>(
+        let by_provider = sqlx::query_as::<_, ProviderStats>(&format!(
             "SELECT payment_type, COUNT(*) AS payments,
                     COALESCE(SUM(status = 'success'), 0) AS success_payments,
                     COALESCE(SUM(CASE WHEN status = 'success' THEN amount END), 0) AS revenue
-             FROM payments GROUP BY payment_type ORDER BY payment_type",
-        )
+             FROM {COUNTED} GROUP BY payment_type ORDER BY payment_type"
+        ))
         .fetch_all(pool)
         .await?;
         let today_start = now
@@ -408,12 +438,12 @@ impl Store {
             .map(|d| d.and_utc())
             .unwrap_or(now);
         let period = |since: DateTime<Utc>| async move {
-            sqlx::query_as::<_, PeriodStats>(
+            sqlx::query_as::<_, PeriodStats>(&format!(
                 "SELECT COUNT(*) AS payments,
                         COALESCE(SUM(status = 'success'), 0) AS success_payments,
                         COALESCE(SUM(CASE WHEN status = 'success' THEN amount END), 0) AS revenue
-                 FROM payments WHERE created_at >= ?",
-            )
+                 FROM {COUNTED} WHERE created_at >= ?"
+            ))
             .bind(db_time(since))
             .fetch_one(pool)
             .await
@@ -421,14 +451,43 @@ impl Store {
         let today = period(today_start).await?;
         let last_7_days = period(today_start - Duration::days(6)).await?;
         let last_30_days = period(today_start - Duration::days(29)).await?;
-        let per_day = sqlx::query_as::<_, DayStats>(
+        let per_day = sqlx::query_as::<_, DayStats>(&format!(
             "SELECT substr(created_at, 1, 10) AS day, COUNT(*) AS success_payments,
                     COALESCE(SUM(amount), 0) AS revenue
-             FROM payments WHERE status = 'success' AND created_at >= ?
-             GROUP BY day ORDER BY day",
-        )
+             FROM {COUNTED} WHERE status = 'success' AND created_at >= ?
+             GROUP BY day ORDER BY day"
+        ))
         .bind(db_time(today_start - Duration::days(29)))
         .fetch_all(pool)
+        .await?;
+        let by_layout = sqlx::query_as::<_, LayoutStats>(&format!(
+            "SELECT template_name, COUNT(*) AS payments,
+                    COALESCE(SUM(status = 'success'), 0) AS success_payments,
+                    COALESCE(SUM(CASE WHEN status = 'success' THEN amount END), 0) AS revenue
+             FROM {COUNTED} GROUP BY template_name ORDER BY template_name"
+        ))
+        .fetch_all(pool)
+        .await?;
+        let per_hour = sqlx::query_as::<_, HourStats>(&format!(
+            "SELECT CAST(substr(created_at, 12, 2) AS INTEGER) AS hour_utc,
+                    COUNT(*) AS success_payments, COALESCE(SUM(amount), 0) AS revenue
+             FROM {COUNTED} WHERE status = 'success' AND created_at >= ?
+             GROUP BY hour_utc ORDER BY hour_utc"
+        ))
+        .bind(db_time(today_start - Duration::days(29)))
+        .fetch_all(pool)
+        .await?;
+        let (refunded_payments, refunded_amount): (i64, i64) = sqlx::query_as(&format!(
+            "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM {COUNTED}
+             WHERE status = 'canceled' AND cancel_reason = 'staff:refund'"
+        ))
+        .fetch_one(pool)
+        .await?;
+        let (comp_sessions, comp_value): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(p.amount), 0)
+             FROM staff_comps c JOIN payments p ON p.id = c.payment_id",
+        )
+        .fetch_one(pool)
         .await?;
         let ended = success + canceled;
         Ok(Stats {
@@ -447,6 +506,12 @@ impl Store {
             last_7_days,
             last_30_days,
             per_day,
+            by_layout,
+            per_hour,
+            refunded_payments,
+            refunded_amount,
+            comp_sessions,
+            comp_value,
         })
     }
 }

@@ -1,0 +1,246 @@
+//! Click Merchant API status fallback (click.md §10): when a Click order is still pending after
+//! the customer says they paid, or a Complete callback was lost, ask
+//! `GET payment/status_by_mti/{service_id}/{merchant_trans_id}/{YYYY-MM-DD}` with the header
+//! `Auth: {merchant_user_id}:{sha1(timestamp + secret_key)}:{timestamp}`.
+//!
+//! The answer is recorded as a provider event (source `click`, kind `status_check`). It never
+//! changes the order by itself: the SHOP callbacks stay the source of truth (a Complete that
+//! arrives later must still find the order payable, and the status answer carries no amount to
+//! verify). When Click reports the payment successful while the order is still pending, a
+//! critical staff alert says so, and the answer tells the kiosk page; staff hand out the prints
+//! (or refund) after checking the merchant cabinet.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{json, Value};
+use sha1::{Digest, Sha1};
+
+use crate::context::AppContext;
+use crate::maintenance::alerts::{self, AlertKind};
+use crate::model::PaymentStatus;
+use crate::store::maintenance as mq;
+use crate::store::payments as q;
+use crate::store::StoreError;
+
+/// `payment_status` 2: the payment went through (click.md §10, CLICK Pass).
+pub const PAYMENT_SUCCESSFUL: i64 = 2;
+
+/// The `Auth` header value for a request made at `timestamp` (10-digit Unix seconds).
+pub fn auth_header(merchant_user_id: u64, secret_key: &str, timestamp: i64) -> String {
+    let digest = Sha1::digest(format!("{timestamp}{secret_key}").as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{merchant_user_id}:{hex}:{timestamp}")
+}
+
+/// The request path (relative to the base URL) for an order created at `created_at`.
+pub fn status_path(
+    service_id: u64,
+    order_id: &str,
+    created_at: DateTime<Utc>,
+    offset: chrono::FixedOffset,
+) -> String {
+    let day = created_at.with_timezone(&offset).format("%Y-%m-%d");
+    format!("payment/status_by_mti/{service_id}/{order_id}/{day}")
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClickApiError {
+    #[error("the Click Merchant API is not configured (click.merchant_user_id, click.secret_key, click.service_id)")]
+    NotConfigured,
+    #[error("order {0} not found")]
+    NotFound(String),
+    #[error("order {0} is not a Click order")]
+    NotClick(String),
+    #[error("Click Merchant API unreachable: {0}")]
+    Transport(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Whether the fallback can be used.
+pub fn configured(ctx: &AppContext) -> bool {
+    let c = &ctx.config.click;
+    ctx.config.click.api.enabled
+        && c.service_id != 0
+        && c.merchant_user_id != 0
+        && !c.secret_key.is_empty()
+}
+
+/// Click's answer, leniently parsed (numbers may come as strings).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RemoteStatus {
+    pub http_status: u16,
+    pub error_code: Option<i64>,
+    pub error_note: Option<String>,
+    pub payment_id: Option<i64>,
+    pub payment_status: Option<i64>,
+}
+
+/// The outcome of a status check.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusCheck {
+    pub order_id: String,
+    /// Our status of the order (unchanged by the check).
+    pub status: PaymentStatus,
+    pub remote: RemoteStatus,
+    /// Click says paid, we have no Complete: staff were alerted.
+    pub paid_at_click_unconfirmed: bool,
+}
+
+fn int(v: &Value) -> Option<i64> {
+    v.as_i64()
+        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+}
+
+/// Ask Click about one order and record the answer.
+pub async fn check_status(ctx: &AppContext, order_id: &str) -> Result<StatusCheck, ClickApiError> {
+    if !configured(ctx) {
+        return Err(ClickApiError::NotConfigured);
+    }
+    let payment = ctx
+        .store
+        .payment_by_order_id(order_id)
+        .await?
+        .ok_or_else(|| ClickApiError::NotFound(order_id.to_string()))?;
+    if payment.payment_type != "click" {
+        return Err(ClickApiError::NotClick(order_id.to_string()));
+    }
+    let c = &ctx.config.click;
+    let path = status_path(
+        c.service_id,
+        &payment.order_id,
+        payment.created_at,
+        ctx.config.schedule.offset(),
+    );
+    let url = format!(
+        "{}/{path}",
+        ctx.config.click.api.base_url.trim_end_matches('/')
+    );
+    let timestamp = ctx.clock.now().timestamp();
+    let resp = ctx
+        .http
+        .get(&url)
+        .timeout(Duration::from_secs(ctx.config.click.api.timeout_secs))
+        .header("Accept", "application/json")
+        .header("Content-Type", "application/json")
+        .header(
+            "Auth",
+            auth_header(c.merchant_user_id, c.secret_key.expose(), timestamp),
+        )
+        .send()
+        .await
+        .map_err(|e| ClickApiError::Transport(e.without_url().to_string()))?;
+    let http_status = resp.status().as_u16();
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    let remote = RemoteStatus {
+        http_status,
+        error_code: int(&body["error_code"]),
+        error_note: body["error_note"].as_str().map(String::from),
+        payment_id: int(&body["payment_id"]),
+        payment_status: int(&body["payment_status"]),
+    };
+    let now = ctx.clock.now();
+    let mut tx = ctx.store.begin_write().await?;
+    q::insert_event(
+        &mut tx,
+        payment.id,
+        "click",
+        "status_check",
+        &json!({"request": {"method": "GET", "path": path}, "http_status": http_status, "response": body}),
+        now,
+    )
+    .await?;
+    // Re-read inside the transaction: a Complete may have just arrived.
+    let current = q::payment_by_id(&mut tx, payment.id)
+        .await?
+        .map(|p| p.status())
+        .unwrap_or(PaymentStatus::Pending);
+    tx.commit().await.map_err(StoreError::from)?;
+
+    let paid_remote =
+        remote.error_code.unwrap_or(0) == 0 && remote.payment_status == Some(PAYMENT_SUCCESSFUL);
+    let unconfirmed = paid_remote && current == PaymentStatus::Pending;
+    if unconfirmed {
+        alerts::raise(
+            ctx,
+            AlertKind::ClickPaidWithoutCallback,
+            &format!("click_paid:{}", payment.order_id),
+            &format!(
+                "Click reports order {} ({} sum) as paid (Click payment_id {}), but no Complete callback arrived. The kiosk did not mark it paid: check the Click cabinet, then hand out the prints or refund.",
+                payment.order_id,
+                payment.amount,
+                remote.payment_id.map(|i| i.to_string()).unwrap_or_else(|| "?".into())
+            ),
+        )
+        .await;
+    }
+    tracing::info!(order_id = %payment.order_id, http_status, error_code = ?remote.error_code, payment_status = ?remote.payment_status, "Click status checked");
+    Ok(StatusCheck {
+        order_id: payment.order_id,
+        status: current,
+        remote,
+        paid_at_click_unconfirmed: unconfirmed,
+    })
+}
+
+/// Background fallback: pending Click orders whose Prepare arrived more than
+/// `click.api.auto_check_after_secs` ago without a Complete are checked, each at most once per
+/// that period, for a day.
+pub async fn auto_check(ctx: &AppContext) {
+    let after = ctx.config.click.api.auto_check_after_secs;
+    if after == 0 || !configured(ctx) {
+        return;
+    }
+    let now = ctx.clock.now();
+    let period = chrono::Duration::seconds(after.max(60) as i64);
+    let Ok(orders) = mq::click_orders_awaiting_complete(
+        ctx.store.pool(),
+        now - chrono::Duration::seconds(after as i64),
+        now - chrono::Duration::days(1),
+        5,
+    )
+    .await
+    else {
+        return;
+    };
+    for order_id in orders {
+        let Ok(Some(p)) = ctx.store.payment_by_order_id(&order_id).await else {
+            continue;
+        };
+        if let Ok(Some(t)) = mq::last_status_check(ctx.store.pool(), p.id).await {
+            if now - t < period {
+                continue;
+            }
+        }
+        if let Err(e) = check_status(ctx, &order_id).await {
+            tracing::warn!(%order_id, error = %e, "Click status fallback failed");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worked_example_of_click_md_section_10() {
+        assert_eq!(
+            auth_header(23456, "TEST_SECRET_KEY", 1764068645),
+            "23456:39d72b0d2c03d7013ff8e95aa61125d769a88455:1764068645"
+        );
+    }
+
+    #[test]
+    fn path_uses_the_local_creation_day() {
+        let tz = chrono::FixedOffset::east_opt(5 * 3600).expect("offset");
+        let t = chrono::NaiveDateTime::parse_from_str("2026-11-25 20:00", "%Y-%m-%d %H:%M")
+            .expect("time")
+            .and_utc();
+        assert_eq!(
+            status_path(12345, "ABCD-EFGH", t, tz),
+            "payment/status_by_mti/12345/ABCD-EFGH/2026-11-26"
+        );
+    }
+}

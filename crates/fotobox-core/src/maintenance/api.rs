@@ -1,0 +1,173 @@
+//! HTTP routes of unattended operation, mounted on the API listener only: the detailed
+//! `GET /healthz`, `GET /metrics`, the Click status check a customer may trigger, and the staff
+//! endpoints behind the staff panel.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::click_api::{self, ClickApiError};
+use crate::context::AppContext;
+use crate::http::{ApiError, Staff};
+use crate::store::maintenance as q;
+
+use super::health::{self, Level};
+
+/// The routes (state: [`AppContext`]).
+pub fn routes() -> Router<AppContext> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/api/orders/{order_id}/check-status", post(check_status))
+        .route("/api/maintenance/status", get(status))
+        .route("/api/maintenance/alerts", get(list_alerts))
+        .route("/api/maintenance/alerts/{id}/ack", post(ack_alert))
+        .route("/api/maintenance/backup", post(backup_now))
+        .route("/api/maintenance/vacuum", post(vacuum))
+        .route("/api/maintenance/retention", post(retention_now))
+        .route("/api/maintenance/tunnel/log", get(tunnel_log))
+}
+
+async fn healthz(State(ctx): State<AppContext>) -> Response {
+    let report = health::collect(&ctx).await;
+    let code = if report.status == Level::Down {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    (code, Json(report)).into_response()
+}
+
+async fn metrics(State(ctx): State<AppContext>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        super::metrics::render(&ctx).await,
+    )
+        .into_response()
+}
+
+impl From<ClickApiError> for ApiError {
+    fn from(e: ClickApiError) -> Self {
+        match e {
+            ClickApiError::NotFound(id) => ApiError::NotFound(format!("order {id} not found")),
+            ClickApiError::NotClick(_) | ClickApiError::NotConfigured => {
+                ApiError::BadRequest(e.to_string())
+            }
+            ClickApiError::Transport(_) => ApiError::Conflict(e.to_string()),
+            ClickApiError::Store(s) => ApiError::from(s),
+        }
+    }
+}
+
+/// The customer says they paid: ask Click (at most once every 10 s per order).
+async fn check_status(
+    State(ctx): State<AppContext>,
+    Path(order_id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if let Some(p) = ctx.store.payment_by_order_id(&order_id).await? {
+        if let Some(t) = q::last_status_check(ctx.store.pool(), p.id).await? {
+            if ctx.clock.now() - t < chrono::Duration::seconds(10) {
+                return Err(ApiError::Conflict(
+                    "checked a moment ago; try again in a few seconds".into(),
+                ));
+            }
+        }
+    }
+    let r = click_api::check_status(&ctx, &order_id).await?;
+    Ok(Json(json!({
+        "order_id": r.order_id,
+        "status": r.status,
+        "click_payment_status": r.remote.payment_status,
+        "click_error_code": r.remote.error_code,
+        "paid_at_click_unconfirmed": r.paid_at_click_unconfirmed,
+    })))
+}
+
+async fn status(
+    _: Staff,
+    State(ctx): State<AppContext>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let report = health::collect(&ctx).await;
+    let runs = q::recent_runs(ctx.store.pool(), 20).await?;
+    let checks = q::recent_tunnel_checks(ctx.store.pool(), 20).await?;
+    let backups: Vec<_> =
+        super::backups::list_dir(&super::backups::auto_dir(&ctx.config, &ctx.data_dir));
+    Ok(Json(json!({
+        "health": report,
+        "supervisor": ctx.maintenance.supervisor(),
+        "recent_runs": runs,
+        "tunnel_checks": checks,
+        "backups": backups,
+    })))
+}
+
+#[derive(Deserialize)]
+struct AlertsQuery {
+    #[serde(default)]
+    open: Option<String>,
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+async fn list_alerts(
+    _: Staff,
+    State(ctx): State<AppContext>,
+    Query(p): Query<AlertsQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let open = matches!(p.open.as_deref(), Some("1" | "true" | "yes"));
+    let alerts = q::list_alerts(
+        ctx.store.pool(),
+        open,
+        p.limit.unwrap_or(100).clamp(1, 1000),
+    )
+    .await?;
+    Ok(Json(json!({ "alerts": alerts })))
+}
+
+async fn ack_alert(
+    _: Staff,
+    State(ctx): State<AppContext>,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if q::acknowledge_alert(ctx.store.pool(), id, ctx.clock.now()).await? {
+        Ok(Json(json!({"acknowledged": id})))
+    } else {
+        Err(ApiError::NotFound(format!("no open alert {id}")))
+    }
+}
+
+async fn backup_now(
+    _: Staff,
+    State(ctx): State<AppContext>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let o = super::backups::run_backup(&ctx).await?;
+    Ok(Json(json!(o)))
+}
+
+async fn vacuum(
+    _: Staff,
+    State(ctx): State<AppContext>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let (before, after) = super::retention::vacuum(&ctx).await?;
+    Ok(Json(json!({"bytes_before": before, "bytes_after": after})))
+}
+
+async fn retention_now(
+    _: Staff,
+    State(ctx): State<AppContext>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let r = super::retention::run(&ctx).await?;
+    Ok(Json(json!(r)))
+}
+
+async fn tunnel_log(_: Staff, State(ctx): State<AppContext>) -> Json<serde_json::Value> {
+    let s = ctx.maintenance.supervisor();
+    Json(json!({"supervisor": s}))
+}

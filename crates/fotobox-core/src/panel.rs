@@ -1,0 +1,1062 @@
+//! The hidden staff panel's logic, shared by its HTTP endpoints (`http::staff`), the CLI
+//! (`fotobox staff set-pin`) and the Tauri shell (`window_key`, `exit_kiosk`):
+//! PIN (argon2) with lockout, PIN sessions, audit trail, refunds, comps, price settings,
+//! CSV export to a folder, backups with online restore, clear, devices.
+//!
+//! Invariants: the PIN is stored only as an argon2id hash; every attempt is logged; five wrong
+//! PINs in a row lock the pad for five minutes (attempts are serialized, so parallel guesses
+//! cannot slip past the count); a session token is stored only as its SHA-256 and dies after
+//! `staff.idle_timeout_seconds` without a request or an hour after login; every staff action
+//! that changes something is in `staff_audit` (append-only) in the same transaction as the
+//! change; no staff action deletes data without a verified backup taken first.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use chrono::{DateTime, Duration, Utc};
+use rand::RngCore;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::config::Secret;
+use crate::context::AppContext;
+use crate::model::{Payment, PaymentStatus};
+use crate::orders::{self, OrderError};
+use crate::store::payments as q;
+use crate::store::staff::{self as sq, NewAudit};
+use crate::store::{backup, ListFilter, StoreError};
+
+/// Wrong PINs in a row before the pad locks.
+pub const MAX_PIN_FAILURES: i64 = 5;
+/// How long the pad stays locked.
+pub const LOCKOUT: Duration = Duration::minutes(5);
+/// Longest life of a PIN session, however busy.
+pub const SESSION_MAX: Duration = Duration::hours(1);
+/// Cheapest layout price and most any price may be (whole sum).
+pub const MIN_LAYOUT_PRICE: i64 = 1_000;
+pub const MAX_PRICE: i64 = 10_000_000;
+
+const PIN_HASH_KEY: &str = "pin_hash";
+
+/// Errors of panel actions, answered as `{"error": ...}` by `http::staff`.
+#[derive(Debug, thiserror::Error)]
+pub enum PanelError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("missing or wrong staff token or session")]
+    Unauthorized,
+    #[error("wrong PIN")]
+    WrongPin { attempts_left: i64 },
+    #[error("too many wrong PINs; the pad is locked until {until}")]
+    Locked { until: DateTime<Utc> },
+    #[error("no staff PIN is set: run `fotobox staff set-pin`")]
+    NoPin,
+    #[error("{0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<OrderError> for PanelError {
+    fn from(e: OrderError) -> Self {
+        match e {
+            OrderError::NotFound(id) => PanelError::NotFound(format!("order {id} not found")),
+            OrderError::BadRequest(m) => PanelError::BadRequest(m),
+            OrderError::Conflict(m) => PanelError::Conflict(m),
+            OrderError::Store(s) => PanelError::Store(s),
+            other => PanelError::Store(StoreError::Invalid(other.to_string())),
+        }
+    }
+}
+
+impl From<sqlx::Error> for PanelError {
+    fn from(e: sqlx::Error) -> Self {
+        PanelError::Store(StoreError::Db(e))
+    }
+}
+
+type Result<T> = std::result::Result<T, PanelError>;
+
+/// Where a login came from: the kiosk's own Tauri window (PIN only) or a browser (token + PIN).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Client {
+    Window,
+    Browser,
+}
+
+impl Client {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Client::Window => "window",
+            Client::Browser => "browser",
+        }
+    }
+}
+
+/// Who did a staff action (written into the audit trail).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    /// The static staff token (scripts, tests).
+    Token,
+    /// A PIN session.
+    Pin(Client),
+}
+
+impl Actor {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Actor::Token => "token",
+            Actor::Pin(Client::Window) => "pin:window",
+            Actor::Pin(Client::Browser) => "pin:browser",
+        }
+    }
+}
+
+// ---------------------------------------------------------------- config
+
+/// `[staff]` in the config: the hidden staff panel.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffConfig {
+    /// argon2 PHC string of the initial PIN (`fotobox staff hash-pin`); a PIN set with
+    /// `fotobox staff set-pin` or in the panel (stored in the database) wins over it.
+    #[serde(default)]
+    pub pin_hash: Secret,
+    /// The panel closes (and its session ends) after this long without a touch (seconds).
+    #[serde(default = "default_idle", deserialize_with = "de_u64")]
+    pub idle_timeout_seconds: u64,
+    /// Folders under which CSV exports may be written (USB sticks mount under /media).
+    /// Relative entries are under the data directory.
+    #[serde(default = "default_export_dirs")]
+    pub export_dirs: Vec<PathBuf>,
+}
+
+fn default_idle() -> u64 {
+    180
+}
+
+fn default_export_dirs() -> Vec<PathBuf> {
+    ["/media", "/mnt", "/run/media", "exports"]
+        .into_iter()
+        .map(PathBuf::from)
+        .collect()
+}
+
+/// An integer from TOML or a string of digits from the environment.
+fn de_u64<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<u64, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum IntOrString {
+        Int(u64),
+        Str(String),
+    }
+    match <IntOrString as serde::Deserialize>::deserialize(d)? {
+        IntOrString::Int(i) => Ok(i),
+        IntOrString::Str(s) => s.trim().parse().map_err(|_| {
+            serde::de::Error::custom(format!("expected a non-negative integer, got {s:?}"))
+        }),
+    }
+}
+
+impl Default for StaffConfig {
+    fn default() -> Self {
+        StaffConfig {
+            pin_hash: Secret::default(),
+            idle_timeout_seconds: default_idle(),
+            export_dirs: default_export_dirs(),
+        }
+    }
+}
+
+impl StaffConfig {
+    /// `Err((key, message))` for the config loader.
+    pub fn validate(&self) -> std::result::Result<(), (&'static str, &'static str)> {
+        if !(30..=3600).contains(&self.idle_timeout_seconds) {
+            return Err((
+                "staff.idle_timeout_seconds",
+                "must be between 30 and 3600 seconds",
+            ));
+        }
+        if !self.pin_hash.is_empty() && PasswordHash::new(self.pin_hash.expose()).is_err() {
+            return Err((
+                "staff.pin_hash",
+                "not an argon2 hash; make one with `fotobox staff hash-pin`",
+            ));
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- PIN and sessions
+
+/// Check the shape of a PIN: 4 to 12 digits.
+pub fn validate_pin(pin: &str) -> Result<()> {
+    if (4..=12).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(PanelError::BadRequest("a PIN is 4 to 12 digits".into()))
+    }
+}
+
+/// The argon2id PHC string of a PIN (default parameters, random salt).
+pub fn hash_pin(pin: &str) -> Result<String> {
+    validate_pin(pin)?;
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt)
+        .map_err(|e| PanelError::Store(StoreError::Invalid(format!("salt: {e}"))))?;
+    Argon2::default()
+        .hash_password(pin.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| PanelError::Store(StoreError::Invalid(format!("argon2: {e}"))))
+}
+
+fn verify_pin(pin: &str, phc: &str) -> bool {
+    PasswordHash::new(phc)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(pin.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// The PIN hash in force: the database's (set-pin, panel), else the config's.
+pub async fn pin_hash(ctx: &AppContext) -> Result<Option<String>> {
+    if let Some(h) = ctx.store.staff_setting(PIN_HASH_KEY).await? {
+        return Ok(Some(h));
+    }
+    let cfg = &ctx.config.staff.pin_hash;
+    Ok((!cfg.is_empty()).then(|| cfg.expose().to_string()))
+}
+
+/// Store a new PIN (hash only) and audit it.
+pub async fn set_pin(ctx: &AppContext, pin: &str, actor: &str) -> Result<()> {
+    let hash = hash_pin(pin)?;
+    let now = ctx.clock.now();
+    ctx.store
+        .set_staff_setting(PIN_HASH_KEY, &hash, now)
+        .await?;
+    ctx.store
+        .audit(
+            &NewAudit {
+                action: "pin_set",
+                actor,
+                payment_id: None,
+                order_id: None,
+                reason: None,
+                detail: serde_json::json!({}),
+            },
+            now,
+        )
+        .await?;
+    Ok(())
+}
+
+/// What the Tauri window presents to log in with the PIN alone: derived from the staff token
+/// (so it changes with it) but useless anywhere else; the shell hands it to its own page only.
+pub fn window_key(ctx: &AppContext) -> String {
+    let mut h = Sha256::new();
+    h.update(b"fotobox-staff-window\0");
+    h.update(ctx.staff_token.expose().as_bytes());
+    hex(&h.finalize())
+}
+
+/// Whether `key` is this kiosk's window key (constant time).
+pub fn is_window_key(ctx: &AppContext, key: &str) -> bool {
+    bool::from(key.as_bytes().ct_eq(window_key(ctx).as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn token_sha256(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// A successful login.
+#[derive(Debug, Clone, Serialize)]
+pub struct Login {
+    pub token: String,
+    pub client: Client,
+    pub expires_at: DateTime<Utc>,
+    pub idle_timeout_seconds: u64,
+}
+
+/// Lockout state for the PIN pad.
+#[derive(Debug, Clone, Serialize)]
+pub struct PadState {
+    pub locked_until: Option<DateTime<Utc>>,
+    pub attempts_left: i64,
+    pub pin_set: bool,
+}
+
+pub async fn pad_state(ctx: &AppContext) -> Result<PadState> {
+    let l = ctx.store.staff_lockout().await?;
+    let now = ctx.clock.now();
+    let locked_until = l.locked_until.filter(|t| *t > now);
+    Ok(PadState {
+        locked_until,
+        attempts_left: if locked_until.is_some() {
+            0
+        } else {
+            MAX_PIN_FAILURES - l.failures
+        },
+        pin_set: pin_hash(ctx).await?.is_some(),
+    })
+}
+
+/// Logins run one at a time in the process, so parallel guesses cannot pass the lockout count.
+static LOGIN_GATE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Record an attempt that never reached the PIN check (no staff token, no window key).
+pub async fn record_refused_login(ctx: &AppContext) -> Result<()> {
+    let mut c = ctx.store.pool().acquire().await?;
+    sq::insert_attempt(
+        &mut c,
+        "no_token",
+        Client::Browser.as_str(),
+        ctx.clock.now(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Check a PIN and open a session. Every call is logged in `staff_login_attempts`.
+pub async fn login(ctx: &AppContext, pin: &str, client: Client) -> Result<Login> {
+    let _gate = LOGIN_GATE.lock().await;
+    let now = ctx.clock.now();
+    let state = ctx.store.staff_lockout().await?;
+    if let Some(until) = state.locked_until.filter(|t| *t > now) {
+        let mut c = ctx.store.pool().acquire().await?;
+        sq::insert_attempt(&mut c, "locked", client.as_str(), now).await?;
+        return Err(PanelError::Locked { until });
+    }
+    let Some(hash) = pin_hash(ctx).await? else {
+        let mut c = ctx.store.pool().acquire().await?;
+        sq::insert_attempt(&mut c, "no_pin", client.as_str(), now).await?;
+        return Err(PanelError::NoPin);
+    };
+    // argon2 is slow on purpose: keep it off the async workers and outside any transaction.
+    let pin_owned = pin.to_string();
+    let ok = tokio::task::spawn_blocking(move || verify_pin(&pin_owned, &hash))
+        .await
+        .unwrap_or(false);
+    let mut tx = ctx.store.begin_write().await?;
+    let state = sq::lockout(&mut tx).await?;
+    if ok {
+        sq::insert_attempt(&mut tx, "ok", client.as_str(), now).await?;
+        sq::set_lockout(&mut tx, 0, None).await?;
+        let mut raw = [0u8; 32];
+        rand::rng().fill_bytes(&mut raw);
+        let token = hex(&raw);
+        let expires_at = now + SESSION_MAX;
+        sq::insert_session(
+            &mut tx,
+            &token_sha256(&token),
+            client.as_str(),
+            now,
+            expires_at,
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(client = client.as_str(), "staff PIN login");
+        Ok(Login {
+            token,
+            client,
+            expires_at,
+            idle_timeout_seconds: ctx.config.staff.idle_timeout_seconds,
+        })
+    } else {
+        sq::insert_attempt(&mut tx, "wrong", client.as_str(), now).await?;
+        let failures = state.failures + 1;
+        if failures >= MAX_PIN_FAILURES {
+            let until = now + LOCKOUT;
+            sq::set_lockout(&mut tx, 0, Some(until)).await?;
+            tx.commit().await?;
+            tracing::warn!(client = client.as_str(), %until, "staff PIN pad locked after wrong PINs");
+            Err(PanelError::Locked { until })
+        } else {
+            sq::set_lockout(&mut tx, failures, None).await?;
+            tx.commit().await?;
+            tracing::warn!(client = client.as_str(), "wrong staff PIN");
+            Err(PanelError::WrongPin {
+                attempts_left: MAX_PIN_FAILURES - failures,
+            })
+        }
+    }
+}
+
+/// The session's client if `token` is a live session; refreshes its idle timer.
+pub async fn session_client(ctx: &AppContext, token: &str) -> Result<Option<Client>> {
+    let now = ctx.clock.now();
+    let idle = Duration::seconds(ctx.config.staff.idle_timeout_seconds as i64);
+    let client = ctx
+        .store
+        .touch_staff_session(&token_sha256(token), now, now - idle)
+        .await?;
+    Ok(client.map(|c| {
+        if c == "window" {
+            Client::Window
+        } else {
+            Client::Browser
+        }
+    }))
+}
+
+pub async fn logout(ctx: &AppContext, token: &str) -> Result<bool> {
+    Ok(ctx
+        .store
+        .end_staff_session(&token_sha256(token), ctx.clock.now())
+        .await?)
+}
+
+/// For the Tauri shell's `exit_kiosk` command: a live PIN session (or the staff token) is
+/// required; the exit is audited. The shell calls `app.exit(0)` when this returns `Ok`.
+pub async fn exit_kiosk(ctx: &AppContext, token: &str) -> Result<()> {
+    let actor = if !ctx.staff_token.is_empty()
+        && bool::from(token.as_bytes().ct_eq(ctx.staff_token.expose().as_bytes()))
+    {
+        Actor::Token
+    } else {
+        match session_client(ctx, token).await? {
+            Some(c) => Actor::Pin(c),
+            None => return Err(PanelError::Unauthorized),
+        }
+    };
+    audit(ctx, actor, "exit_kiosk", None, None, serde_json::json!({})).await
+}
+
+/// One audit entry without a payment change.
+pub async fn audit(
+    ctx: &AppContext,
+    actor: Actor,
+    action: &str,
+    payment: Option<&Payment>,
+    reason: Option<&str>,
+    detail: serde_json::Value,
+) -> Result<()> {
+    ctx.store
+        .audit(
+            &NewAudit {
+                action,
+                actor: actor.as_str(),
+                payment_id: payment.map(|p| p.id),
+                order_id: payment.map(|p| p.order_id.as_str()),
+                reason,
+                detail,
+            },
+            ctx.clock.now(),
+        )
+        .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- refunds, comps, reprint
+
+fn validate_reason(reason: &str) -> Result<&str> {
+    let r = reason.trim();
+    if r.chars().count() < 3 || r.chars().count() > 500 {
+        return Err(PanelError::BadRequest(
+            "a reason of 3 to 500 characters is required".into(),
+        ));
+    }
+    Ok(r)
+}
+
+/// Mark a paid order refunded (money given back by hand or through the provider's cabinet):
+/// status `canceled`, `cancel_reason = 'staff:refund'`, a `staff`/`refund` payment event and an
+/// audit entry, in one transaction. Nothing is deleted; revenue no longer counts it.
+pub async fn refund(ctx: &AppContext, actor: Actor, key: &str, reason: &str) -> Result<Payment> {
+    let reason = validate_reason(reason)?;
+    let p = find(ctx, key).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.store.begin_write().await?;
+    let p = q::payment_by_id(&mut tx, p.id)
+        .await?
+        .ok_or_else(|| PanelError::NotFound(format!("payment {key} not found")))?;
+    if p.status() != PaymentStatus::Success {
+        return Err(PanelError::Conflict(format!(
+            "order {} is {}; only a paid order can be refunded",
+            p.order_id, p.status
+        )));
+    }
+    if sq::comp_for_payment(&mut tx, p.id).await?.is_some() {
+        return Err(PanelError::Conflict(format!(
+            "order {} is a free session; there is nothing to refund",
+            p.order_id
+        )));
+    }
+    q::mark_canceled(&mut tx, p.id, "staff:refund", None, now).await?;
+    let detail = serde_json::json!({"reason": reason, "amount": p.amount, "actor": actor.as_str()});
+    q::insert_event(&mut tx, p.id, "staff", "refund", &detail, now).await?;
+    sq::insert_audit(
+        &mut tx,
+        &NewAudit {
+            action: "refund",
+            actor: actor.as_str(),
+            payment_id: Some(p.id),
+            order_id: Some(&p.order_id),
+            reason: Some(reason),
+            detail: serde_json::json!({"amount": p.amount, "payment_type": p.payment_type}),
+        },
+        now,
+    )
+    .await?;
+    let after = q::payment_by_id(&mut tx, p.id).await?.unwrap_or(p);
+    tx.commit().await?;
+    orders::publish_status(ctx, &after, PaymentStatus::Canceled);
+    Ok(after)
+}
+
+/// A free session: a `payments` row that is `success` at once, marked in `staff_comps`, with
+/// `transaction_id = 'comp:<order id>'` and a `staff`/`comp` event, audited. Stats leave comps
+/// out of payments and revenue (they count `comp_sessions` and `comp_value` apart). The row's
+/// `amount` is what the session would have cost; `payment_type` is the first enabled provider
+/// (the schema allows only payme/click there): `staff_comps` is the mark, not the type.
+pub async fn comp(
+    ctx: &AppContext,
+    actor: Actor,
+    template: &str,
+    copies: i64,
+    reason: &str,
+) -> Result<Payment> {
+    let reason = validate_reason(reason)?;
+    let amount = orders::price(ctx, template, copies).await?;
+    let payment_type = if ctx.config.payme_enabled() || !ctx.config.click_enabled() {
+        "payme"
+    } else {
+        "click"
+    };
+    let now = ctx.clock.now();
+    let expires_at = now + Duration::seconds(ctx.config.orders.ttl_seconds as i64);
+    let mut tx = ctx.store.begin_write().await?;
+    let mut attempt = 0;
+    let p = loop {
+        let order_id = orders::new_order_id();
+        match q::insert_payment(
+            &mut tx,
+            &q::NewPayment {
+                order_id: &order_id,
+                amount,
+                payment_type,
+                template_name: Some(template),
+                copies,
+                expires_at,
+                now,
+            },
+        )
+        .await
+        {
+            Ok(p) => break p,
+            Err(e) if e.is_unique_violation() && attempt < 5 => attempt += 1,
+            Err(e) => return Err(e.into()),
+        }
+    };
+    q::mark_success(&mut tx, p.id, &format!("comp:{}", p.order_id), None, now).await?;
+    sq::insert_comp(&mut tx, p.id, reason, now).await?;
+    q::insert_event(
+        &mut tx,
+        p.id,
+        "staff",
+        "comp",
+        &serde_json::json!({"reason": reason, "template": template, "copies": copies, "actor": actor.as_str()}),
+        now,
+    )
+    .await?;
+    sq::insert_audit(
+        &mut tx,
+        &NewAudit {
+            action: "comp",
+            actor: actor.as_str(),
+            payment_id: Some(p.id),
+            order_id: Some(&p.order_id),
+            reason: Some(reason),
+            detail: serde_json::json!({"template": template, "copies": copies, "value": amount}),
+        },
+        now,
+    )
+    .await?;
+    let after = q::payment_by_id(&mut tx, p.id).await?.unwrap_or(p);
+    tx.commit().await?;
+    orders::publish_status(ctx, &after, PaymentStatus::Success);
+    Ok(after)
+}
+
+/// Reprint a paid order's photos. SEAM: the photos pipeline (`crate::photos`) owns the print
+/// queue; until it offers a reprint entry point this answers "unavailable" and changes nothing.
+pub async fn reprint(ctx: &AppContext, _actor: Actor, key: &str) -> Result<Payment> {
+    let p = find(ctx, key).await?;
+    if p.status() != PaymentStatus::Success {
+        return Err(PanelError::Conflict(format!(
+            "order {} is {}; only a paid order is printed",
+            p.order_id, p.status
+        )));
+    }
+    Err(PanelError::Unavailable(
+        "reprint is not available in this build: the photos pipeline has no reprint yet".into(),
+    ))
+}
+
+pub async fn find(ctx: &AppContext, key: &str) -> Result<Payment> {
+    crate::staff::find_payment(&ctx.store, key)
+        .await?
+        .ok_or_else(|| PanelError::NotFound(format!("payment {key} not found")))
+}
+
+// ---------------------------------------------------------------- prices
+
+/// Prices in force: config `[pricing]`, overridden by the newest row staff saved.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Pricing {
+    pub layouts: BTreeMap<String, i64>,
+    pub extra_copy: i64,
+    pub max_copies: u64,
+    /// `config` or `staff` (the newest saved setting).
+    pub source: &'static str,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+pub async fn effective_pricing(ctx: &AppContext) -> std::result::Result<Pricing, StoreError> {
+    let cfg = &ctx.config.pricing;
+    let mut layouts: BTreeMap<String, i64> =
+        cfg.layouts.iter().map(|(k, v)| (k.clone(), v.0)).collect();
+    let mut extra_copy = cfg.extra_copy;
+    let mut source = "config";
+    let mut updated_at = None;
+    if let Some(row) = ctx.store.latest_prices().await? {
+        let saved: BTreeMap<String, i64> =
+            serde_json::from_str(&row.layouts_json).unwrap_or_default();
+        // Only layouts the config knows; a layout added to the config later keeps its price.
+        for (k, v) in saved {
+            if let Some(slot) = layouts.get_mut(&k) {
+                *slot = v;
+            }
+        }
+        extra_copy = row.extra_copy;
+        source = "staff";
+        updated_at = Some(row.created_at);
+    }
+    Ok(Pricing {
+        layouts,
+        extra_copy,
+        max_copies: cfg.max_copies,
+        source,
+        updated_at,
+    })
+}
+
+/// Validate and save new prices (all layouts or some; the rest keep their price). Every
+/// problem is listed in one message. Existing orders keep their amount: only `price()` reads it.
+pub async fn save_pricing(
+    ctx: &AppContext,
+    actor: Actor,
+    layouts: &BTreeMap<String, serde_json::Value>,
+    extra_copy: Option<&serde_json::Value>,
+) -> Result<Pricing> {
+    let current = effective_pricing(ctx).await?;
+    let mut next = current.layouts.clone();
+    let mut problems = Vec::new();
+    let as_price = |v: &serde_json::Value| v.as_i64().filter(|_| v.is_i64() || v.is_u64());
+    for (name, v) in layouts {
+        if !current.layouts.contains_key(name) {
+            problems.push(format!("unknown layout {name:?}"));
+            continue;
+        }
+        match as_price(v) {
+            Some(p) if (MIN_LAYOUT_PRICE..=MAX_PRICE).contains(&p) => {
+                next.insert(name.clone(), p);
+            }
+            _ => problems.push(format!(
+                "{name}: price must be a whole number between {MIN_LAYOUT_PRICE} and {MAX_PRICE} sum"
+            )),
+        }
+    }
+    let extra = match extra_copy {
+        None => current.extra_copy,
+        Some(v) => match as_price(v) {
+            Some(p) if (0..=MAX_PRICE).contains(&p) => p,
+            _ => {
+                problems.push(format!(
+                    "extra_copy must be a whole number between 0 and {MAX_PRICE} sum"
+                ));
+                current.extra_copy
+            }
+        },
+    };
+    if !problems.is_empty() {
+        return Err(PanelError::BadRequest(problems.join("; ")));
+    }
+    let now = ctx.clock.now();
+    let json = serde_json::to_string(&next).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let mut tx = ctx.store.begin_write().await?;
+    sq::insert_prices(&mut tx, &json, extra, actor.as_str(), now).await?;
+    sq::insert_audit(
+        &mut tx,
+        &NewAudit {
+            action: "settings",
+            actor: actor.as_str(),
+            payment_id: None,
+            order_id: None,
+            reason: None,
+            detail: serde_json::json!({
+                "before": {"layouts": current.layouts, "extra_copy": current.extra_copy},
+                "after": {"layouts": next, "extra_copy": extra},
+            }),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(effective_pricing(ctx).await?)
+}
+
+// ---------------------------------------------------------------- export
+
+/// The folders exports may go under (absolute; relative config entries under the data dir).
+pub fn export_roots(ctx: &AppContext) -> Vec<PathBuf> {
+    ctx.config
+        .staff
+        .export_dirs
+        .iter()
+        .map(|d| {
+            if d.is_absolute() {
+                d.clone()
+            } else {
+                ctx.data_dir.join(d)
+            }
+        })
+        .collect()
+}
+
+/// Existing folders an export can go to: each root and the folders one or two levels below it
+/// (`/media/<user>/<stick>`), for the panel's picker.
+pub fn export_targets(ctx: &AppContext) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for root in export_roots(ctx) {
+        if !root.is_dir() {
+            continue;
+        }
+        out.push(root.clone());
+        for level1 in subdirs(&root) {
+            out.push(level1.clone());
+            out.extend(subdirs(&level1));
+        }
+    }
+    out
+}
+
+fn subdirs(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v.truncate(50);
+    v
+}
+
+/// The export folder, checked: absolute, existing, a folder, inside one of the export roots.
+pub fn validate_export_dir(ctx: &AppContext, dir: &str) -> Result<PathBuf> {
+    let path = PathBuf::from(dir.trim());
+    if dir.trim().is_empty() || !path.is_absolute() {
+        return Err(PanelError::BadRequest(
+            "the export folder must be an absolute path".into(),
+        ));
+    }
+    let real = std::fs::canonicalize(&path).map_err(|_| {
+        PanelError::BadRequest(format!("the folder {} does not exist", path.display()))
+    })?;
+    if !real.is_dir() {
+        return Err(PanelError::BadRequest(format!(
+            "{} is not a folder",
+            path.display()
+        )));
+    }
+    let inside = export_roots(ctx).iter().any(|root| {
+        std::fs::canonicalize(root)
+            .map(|r| real.starts_with(r))
+            .unwrap_or(false)
+    });
+    if !inside {
+        return Err(PanelError::BadRequest(format!(
+            "exports go under {} (config staff.export_dirs)",
+            export_roots(ctx)
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    Ok(real)
+}
+
+/// Write the payments matching `filter` (newest first) as CSV into `dir`; never overwrites.
+pub async fn export_to_dir(
+    ctx: &AppContext,
+    actor: Actor,
+    dir: &str,
+    filter: &ListFilter,
+) -> Result<(PathBuf, usize)> {
+    let dir = validate_export_dir(ctx, dir)?;
+    let mut rows = Vec::new();
+    loop {
+        let (_, page) = ctx
+            .store
+            .list_payments(filter, 1000, rows.len() as i64)
+            .await?;
+        let n = page.len();
+        rows.extend(page);
+        if n < 1000 {
+            break;
+        }
+    }
+    let now = ctx.clock.now();
+    let path = backup::unique_path(&dir, &crate::staff::export_file_name(now));
+    let io = |source| StoreError::Io {
+        path: path.clone(),
+        source,
+    };
+    let file = std::fs::File::create_new(&path).map_err(io)?;
+    crate::staff::write_csv(&file, &rows)
+        .map_err(|e| PanelError::Conflict(format!("cannot write {}: {e}", path.display())))?;
+    // A USB stick may be pulled right after: make sure the bytes are on it.
+    file.sync_all().map_err(io)?;
+    audit(
+        ctx,
+        actor,
+        "export",
+        None,
+        None,
+        serde_json::json!({"path": path.display().to_string(), "rows": rows.len()}),
+    )
+    .await?;
+    Ok((path, rows.len()))
+}
+
+// ---------------------------------------------------------------- database
+
+/// One backup file in `<data_dir>/backups`.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackupFile {
+    pub name: String,
+    pub size_bytes: u64,
+    pub modified_at: Option<DateTime<Utc>>,
+}
+
+pub fn list_backups(ctx: &AppContext) -> Vec<BackupFile> {
+    let mut v: Vec<BackupFile> = std::fs::read_dir(ctx.backup_dir())
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter_map(|e| {
+                    let name = e.file_name().to_string_lossy().to_string();
+                    let meta = e.metadata().ok()?;
+                    (meta.is_file() && name.ends_with(".db")).then(|| BackupFile {
+                        name,
+                        size_bytes: meta.len(),
+                        modified_at: meta.modified().ok().map(DateTime::<Utc>::from),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort_by(|a, b| b.modified_at.cmp(&a.modified_at).then(b.name.cmp(&a.name)));
+    v
+}
+
+fn backup_path(ctx: &AppContext, name: &str) -> Result<PathBuf> {
+    let ok = !name.is_empty()
+        && name.len() <= 200
+        && name.ends_with(".db")
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    let path = ctx.backup_dir().join(name);
+    if !ok || !path.is_file() {
+        return Err(PanelError::NotFound(format!("no backup named {name:?}")));
+    }
+    Ok(path)
+}
+
+/// A verified backup now, into `<data_dir>/backups`; `suffix` tags safety backups.
+pub async fn backup_now(ctx: &AppContext, actor: Actor, suffix: &str) -> Result<PathBuf> {
+    let now = ctx.clock.now();
+    let name = format!("photobooth_{}{suffix}.db", now.format("%Y%m%d_%H%M%S"));
+    let path = ctx
+        .store
+        .backup_to(&backup::unique_path(&ctx.backup_dir(), &name))
+        .await?;
+    audit(
+        ctx,
+        actor,
+        "backup",
+        None,
+        None,
+        serde_json::json!({"file": file_name(&path)}),
+    )
+    .await?;
+    Ok(path)
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default()
+}
+
+/// What a restore did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RestoreDone {
+    pub restored: String,
+    pub safety_backup: String,
+    pub tables: Vec<sq::RestoredTable>,
+}
+
+/// Restore a backup while the server runs. The file is verified (integrity, schema version not
+/// newer than this build), the current state is backed up first, then the data is replaced in
+/// one transaction on the live pool (see `Store::restore_online`): no restart, no moment where
+/// the kiosk sees half a database, and the panel's audit trail stays. `confirm` must repeat the
+/// backup's name.
+pub async fn restore(
+    ctx: &AppContext,
+    actor: Actor,
+    name: &str,
+    confirm: &str,
+) -> Result<RestoreDone> {
+    let path = backup_path(ctx, name)?;
+    if confirm != name {
+        return Err(PanelError::BadRequest(
+            "confirm by repeating the backup's name".into(),
+        ));
+    }
+    backup::verify_backup_file(&path).await?;
+    let safety = backup_now(ctx, actor, "_before-restore").await?;
+    let tables = ctx.store.restore_online(&path).await?;
+    audit(
+        ctx,
+        actor,
+        "restore",
+        None,
+        None,
+        serde_json::json!({"file": name, "safety_backup": file_name(&safety), "tables": tables}),
+    )
+    .await?;
+    tracing::warn!(file = name, "database restored from a backup by staff");
+    Ok(RestoreDone {
+        restored: name.to_string(),
+        safety_backup: file_name(&safety),
+        tables,
+    })
+}
+
+/// Delete all payments (backup first, `Store::clear_all`); `confirm` must be `CLEAR`.
+pub async fn clear(ctx: &AppContext, actor: Actor, confirm: &str) -> Result<(String, i64)> {
+    if confirm != "CLEAR" {
+        return Err(PanelError::BadRequest("confirm by typing CLEAR".into()));
+    }
+    let n = ctx.store.count_payments().await?;
+    let backup = ctx
+        .store
+        .clear_all(&ctx.backup_dir(), ctx.clock.now())
+        .await?;
+    audit(
+        ctx,
+        actor,
+        "clear",
+        None,
+        None,
+        serde_json::json!({"payments": n, "backup": file_name(&backup)}),
+    )
+    .await?;
+    tracing::warn!(payments = n, "all payments cleared by staff");
+    Ok((file_name(&backup), n))
+}
+
+// ---------------------------------------------------------------- devices
+
+/// Free and total bytes of the file system holding `path`.
+pub fn disk_space(path: &Path) -> Option<(u64, u64)> {
+    let s = rustix::fs::statvfs(path).ok()?;
+    Some((
+        s.f_bavail.saturating_mul(s.f_frsize),
+        s.f_blocks.saturating_mul(s.f_frsize),
+    ))
+}
+
+/// Everything the Devices page shows; what this build cannot know is `"unknown"`.
+pub async fn devices(ctx: &AppContext) -> Result<serde_json::Value> {
+    let db = ctx.store.path();
+    let file_len = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let wal = PathBuf::from(format!("{}-wal", db.display()));
+    let (free, total) = disk_space(&ctx.data_dir)
+        .map(|(f, t)| (serde_json::json!(f), serde_json::json!(t)))
+        .unwrap_or((serde_json::json!("unknown"), serde_json::json!("unknown")));
+    // Printer and paper from the photos pipeline (`photos::readiness`).
+    let (printer, paper) = match crate::photos::readiness(ctx, 1).await {
+        Ok(r) => (
+            serde_json::json!({"state": if r.ready { "ready" } else { "not ready" },
+                               "reason": r.reason, "printer": r.printer}),
+            serde_json::json!({"state": "known", "available": r.paper_available,
+                               "roll_size": r.paper_roll_size}),
+        ),
+        Err(e) => (
+            serde_json::json!({"state": "unknown", "reason": e.to_string()}),
+            serde_json::json!({"state": "unknown"}),
+        ),
+    };
+    let mut last = serde_json::Map::new();
+    for p in ["payme", "click"] {
+        last.insert(p.into(), serde_json::Value::Null);
+    }
+    for (source, at) in ctx.store.last_callbacks().await? {
+        last.insert(source, serde_json::json!(at));
+    }
+    Ok(serde_json::json!({
+        // SEAM: the camera lives in the kiosk page (getUserMedia); the core cannot see it.
+        "camera": {"state": "unknown"},
+        "printer": printer,
+        "paper": paper,
+        "database": {"path": db.display().to_string(),
+                     "size_bytes": ctx.store.database_bytes().await?,
+                     "file_bytes": file_len(db) + file_len(&wal)},
+        "disk": {"path": ctx.data_dir.display().to_string(), "free_bytes": free, "total_bytes": total},
+        // SEAM: a live tunnel probe belongs to the maintenance helper; the URL is what we know.
+        "tunnel": {"state": if ctx.config.server.public_url.is_some() { "unknown" } else { "not configured" },
+                   "public_url": ctx.config.server.public_url},
+        "last_callback": last,
+        "mode": format!("{:?}", ctx.config.mode).to_lowercase(),
+    }))
+}
+
+/// Paper refill through the photos pipeline (`photos::reset_paper`), audited.
+pub async fn reset_paper(ctx: &AppContext, actor: Actor, roll_size: Option<u64>) -> Result<()> {
+    let roll = crate::photos::reset_paper(ctx, roll_size)
+        .await
+        .map_err(|e| match e {
+            crate::photos::PhotoError::BadRequest(m) => PanelError::BadRequest(m),
+            other => PanelError::Store(StoreError::Invalid(other.to_string())),
+        })?;
+    audit(
+        ctx,
+        actor,
+        "paper_reset",
+        None,
+        None,
+        serde_json::json!({"roll_size": roll.roll_size}),
+    )
+    .await
+}

@@ -1,0 +1,331 @@
+// Browser suite: the kiosk page served by `fotobox serve` (sandbox, temp data dir, ports 0) in
+// Debian's chromium through playwright-core, with chromium's fake camera. Payments go through the
+// Payme/Click simulators (POST /api/test-payment/{id}). Screenshots: test-artifacts/browser/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { readdirSync, rmSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+import { startServe, artifactDir, CHROMIUM_ARGS, FAKE_CAMERA, printedFiles, waitFor } from './lib.js';
+
+const SHOTS = artifactDir('browser');
+for (const f of readdirSync(SHOTS)) if (f.endsWith('.png')) rmSync(join(SHOTS, f));
+let server;
+let browser;
+const timings = [];
+
+before(async () => {
+  server = await startServe();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: [...CHROMIUM_ARGS, ...FAKE_CAMERA],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  if (timings.length) console.log(`# commit→paid timings (ms): ${JSON.stringify(timings)}`);
+});
+
+async function open(query, viewport = { width: 1920, height: 1080 }, b = browser) {
+  const ctx = await b.newContext({ viewport });
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.addInitScript(() => {
+    window.__screens = [];
+    window.addEventListener('fotobox:screen', (e) => window.__screens.push(e.detail));
+  });
+  await page.goto(`${server.api}/${query}`);
+  try {
+    await waitScreen(page, 'attract');
+  } catch (e) {
+    const screen = await page.evaluate(() => document.body.dataset.screen).catch(() => '?');
+    throw new Error(`the page did not reach attract (screen ${screen}; errors ${JSON.stringify(errors)});\n` +
+      `server log tail:\n${server.log().slice(-3000)}`);
+  }
+  page.errors = errors;
+  return page;
+}
+
+function waitScreen(page, name, timeout = 15000) {
+  return page.waitForFunction((n) => document.body.dataset.screen === n && document.body.dataset.ready === '1',
+    name, { timeout });
+}
+
+let shotNo = 0;
+async function snap(page, name) {
+  shotNo += 1;
+  await page.screenshot({ path: join(SHOTS, `${String(shotNo).padStart(2, '0')}-${name}.png`) });
+}
+
+const text = (page, sel) => page.locator(sel).first().innerText();
+const state = (page) => page.evaluate(() => window.fotobox.state);
+
+async function payAndTime(page, orderId) {
+  const t0 = Date.now();
+  const r = await server.call('POST', `/api/test-payment/${orderId}`);
+  const t1 = Date.now();
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  await waitScreen(page, 'paid');
+  const paidEpoch = await page.evaluate(() => performance.timeOrigin + window.fotobox.paidAt());
+  const st = await state(page);
+  timings.push({ via: st.paidVia, afterResponse: Math.round(paidEpoch - t1), afterRequest: Math.round(paidEpoch - t0) });
+  return st;
+}
+
+test('Payme order, English, two copies, one retake: attract to thank-you and back', async () => {
+  const page = await open('?fast=1&timeouts=review:30,preview:30,thanks:30,statusPoll:60');
+  assert.equal(await text(page, '#s-attract .pulse'), 'Boshlash uchun ekranga teging');
+  await snap(page, 'attract');
+  await page.click('#s-attract');
+  await waitScreen(page, 'language');
+  await snap(page, 'language');
+  await page.click('[data-lang=en]');
+  await waitScreen(page, 'layout');
+  const info = await (await fetch(`${server.api}/api/kiosk/info`)).json();
+  assert.equal(await page.locator('.layout-card').count(), info.layouts.length);
+  assert.ok(info.layouts.length >= 3);
+  await snap(page, 'layout');
+  await page.click('[data-layout=grid]');
+  await waitScreen(page, 'copies');
+  assert.equal(await text(page, '#copies-price'), '25,000 UZS');
+  await page.click('#copies-plus');
+  assert.equal(await text(page, '#copies-count'), '2');
+  assert.equal(await text(page, '#copies-price'), '35,000 UZS');
+  await snap(page, 'copies');
+  await page.click('#copies-next');
+  await waitScreen(page, 'payment');
+  await snap(page, 'payment');
+  await page.click('[data-provider=payme]');
+  await waitScreen(page, 'qr');
+  const orderId = (await state(page)).order;
+  assert.match(orderId, /^[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+  assert.equal(await text(page, '#qr-amount'), '35,000 UZS');
+  assert.match(await text(page, '#qr-countdown'), /^\d+:\d\d$/);
+  assert.equal(await page.locator('#qr-code svg').count(), 1);
+  await snap(page, 'qr-payme');
+  const st = await server.call('GET', `/api/payment-status/${orderId}`);
+  assert.equal(st.body.status, 'pending');
+  assert.equal(st.body.amount, 35000);
+
+  const paid = await payAndTime(page, orderId);
+  assert.equal(paid.paidVia, 'event', 'the paid state must arrive as a server-sent event (polling is slowed to 60 s here)');
+  await snap(page, 'paid');
+
+  await waitScreen(page, 'shoot');
+  await page.waitForFunction(() => document.getElementById('live-video').videoWidth > 0, null, { timeout: 15000 });
+  await page.waitForSelector('#shoot-count:not([hidden])');
+  await snap(page, 'shoot-countdown');
+  // Shot 1: retake once, then keep.
+  await page.waitForSelector('#review-actions:not([hidden])');
+  await snap(page, 'shoot-review');
+  assert.ok(await page.isVisible('#btn-retake'));
+  await page.click('#btn-retake');
+  await page.waitForSelector('#review-actions:not([hidden])');
+  assert.equal(await page.isVisible('#btn-retake'), false, 'one retake per shot');
+  await page.click('#btn-keep');
+  for (let i = 1; i < 4; i++) {
+    await page.waitForFunction((n) => window.fotobox.state.shots === n, i, { timeout: 15000 });
+    await page.waitForSelector('#review-actions:not([hidden])');
+    await page.click('#btn-keep');
+  }
+  await waitScreen(page, 'preview', 30000);
+  await page.waitForFunction(() => document.getElementById('preview-img').naturalWidth > 0);
+  const dims = await page.evaluate(() => [document.getElementById('preview-img').naturalWidth, document.getElementById('preview-img').naturalHeight]);
+  const grid = info.layouts.find((l) => l.name === 'grid');
+  assert.deepEqual(dims, [grid.width, grid.height]);
+  await snap(page, 'preview');
+  await page.click('#btn-print');
+  await waitScreen(page, 'thanks', 30000);
+  await snap(page, 'thanks');
+  const pr = await server.call('GET', `/api/kiosk/orders/${orderId}/print`);
+  assert.equal(pr.body.state, 'done');
+  assert.equal(pr.body.copies, 2);
+  assert.ok(printedFiles(server.dataDir).some((f) => /print/i.test(f) && f.endsWith('.jpg')), 'the folder printer wrote the composite');
+  await page.click('#s-thanks [data-action=home]');
+  await waitScreen(page, 'attract');
+  assert.equal((await state(page)).lang, 'uz', 'a new customer starts in O\'zbekcha');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('Click order, Russian, untouched after paying: hard timeouts carry it to prints, never to attract', async () => {
+  const page = await open('?fast=1');
+  await page.click('#s-attract');
+  await waitScreen(page, 'language');
+  await page.click('[data-lang=ru]');
+  await waitScreen(page, 'layout');
+  assert.equal(await text(page, '#s-layout h2'), 'Выберите макет');
+  await page.click('[data-layout=postcard]');
+  await page.click('#copies-next');
+  await waitScreen(page, 'payment');
+  await page.click('[data-provider=click]');
+  await waitScreen(page, 'qr');
+  await snap(page, 'qr-click');
+  const orderId = (await state(page)).order;
+  assert.equal(await text(page, '#qr-amount'), '25\u00a0000 сум');
+  assert.equal(await text(page, '#qr-provider'), 'Click');
+  // Screenshot every screen as it appears (composing and printing pass quickly).
+  const seen = new Set();
+  let watching = true;
+  const watcher = (async () => {
+    while (watching) {
+      const sc = await page.evaluate(() => document.body.dataset.screen).catch(() => null);
+      if (sc && !seen.has(sc)) { seen.add(sc); await snap(page, `auto-${sc}`).catch(() => {}); }
+      await new Promise((r) => setTimeout(r, 30));
+    }
+  })();
+  await payAndTime(page, orderId);
+  // No touch from here on: review, preview and thank-you time out forward.
+  await waitScreen(page, 'thanks', 60000);
+  watching = false;
+  await watcher;
+  await waitScreen(page, 'attract', 15000);
+  const screens = await page.evaluate(() => window.__screens);
+  const fromPaid = screens.slice(screens.indexOf('paid'));
+  assert.deepEqual(fromPaid, ['paid', 'shoot', 'composing', 'preview', 'printing', 'thanks', 'attract']);
+  const pr = await server.call('GET', `/api/kiosk/orders/${orderId}/print`);
+  assert.equal(pr.body.state, 'done');
+  const st = await server.call('GET', `/api/payment-status/${orderId}`);
+  assert.equal(st.body.status, 'success');
+  assert.equal(st.body.payment_type, 'click');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('Call staff during a paid session: the order id stays on screen, the session is not reset', async () => {
+  const page = await open('?fast=1&timeouts=staff:600');
+  await page.click('#s-attract');
+  await waitScreen(page, 'language');
+  await page.click('[data-lang=uz]');
+  await page.click('[data-layout=postcard]');
+  await page.click('#copies-next');
+  await page.click('[data-provider=click]');
+  await waitScreen(page, 'qr');
+  const orderId = (await state(page)).order;
+  await payAndTime(page, orderId);
+  await waitScreen(page, 'shoot');
+  assert.ok(await page.isVisible('#btn-help'));
+  await page.click('#btn-help');
+  await waitScreen(page, 'staff');
+  assert.equal(await text(page, '#staff-order'), orderId);
+  await snap(page, 'staff-called');
+  await new Promise((r) => setTimeout(r, 3000)); // longer than every fast timeout
+  assert.equal((await state(page)).screen, 'staff');
+  assert.equal((await server.call('GET', `/api/payment-status/${orderId}`)).body.status, 'success');
+  await page.context().close();
+});
+
+test('Back from every unpaid screen; Back on the QR screen cancels the order', async () => {
+  const page = await open('?fast=1');
+  await page.click('#s-attract');
+  await waitScreen(page, 'language');
+  await page.click('#s-language [data-action=back]');
+  await waitScreen(page, 'attract');
+  await page.click('#s-attract');
+  await waitScreen(page, 'language');
+  await page.click('[data-lang=uz]');
+  await waitScreen(page, 'layout');
+  await page.click('#s-layout [data-action=back]');
+  await waitScreen(page, 'language');
+  await page.click('[data-lang=uz]');
+  await page.click('[data-layout=strip]');
+  await waitScreen(page, 'copies');
+  await page.click('#s-copies [data-action=back]');
+  await waitScreen(page, 'layout');
+  await page.click('[data-layout=strip]');
+  await page.click('#copies-next');
+  await waitScreen(page, 'payment');
+  await page.click('#s-payment [data-action=back]');
+  await waitScreen(page, 'copies');
+  await page.click('#copies-next');
+  await page.click('[data-provider=payme]');
+  await waitScreen(page, 'qr');
+  const orderId = (await state(page)).order;
+  await page.click('#s-qr [data-action=back]');
+  await waitScreen(page, 'payment');
+  const st = await server.call('GET', `/api/payment-status/${orderId}`);
+  assert.equal(st.body.status, 'canceled');
+  assert.equal(st.body.cancel_reason, 'customer');
+  assert.equal((await state(page)).order, null);
+  // Paying a cancelled order is refused: the customer is never charged for it.
+  const pay = await server.call('POST', `/api/test-payment/${orderId}`);
+  assert.notEqual((await server.call('GET', `/api/payment-status/${orderId}`)).body.status, 'success', JSON.stringify(pay.body));
+  await page.context().close();
+});
+
+test('Timeouts: idle unpaid screens and an unpaid QR code go back to attract and cancel the order', async () => {
+  const page = await open('?timeouts=language:2,layout:3,copies:3,payment:3,qr:2');
+  await page.click('#s-attract');
+  await waitScreen(page, 'language');
+  await waitScreen(page, 'attract', 5000); // idle on the language screen
+  await page.click('#s-attract');
+  await waitScreen(page, 'language');
+  await page.click('[data-lang=en]');
+  await page.click('[data-layout=postcard]');
+  await page.click('#copies-next');
+  await page.click('[data-provider=payme]');
+  await waitScreen(page, 'qr');
+  const orderId = (await state(page)).order;
+  await snap(page, 'qr-timeout');
+  await waitScreen(page, 'attract', 8000);
+  await waitFor(async () => (await server.call('GET', `/api/payment-status/${orderId}`)).body.status === 'canceled',
+    { what: 'order cancelled after the QR timeout' });
+  await page.context().close();
+});
+
+test('Language switch: O\'zbekcha by default, Русский and English on every string, portrait 1080x1920', async () => {
+  const page = await open('?fast=1', { width: 1080, height: 1920 });
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'uz');
+  await page.click('#s-attract');
+  await waitScreen(page, 'language');
+  assert.equal(await text(page, '#s-language h2'), 'Tilni tanlang');
+  await snap(page, 'portrait-language');
+  await page.click('[data-lang=ru]');
+  await waitScreen(page, 'layout');
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'ru');
+  assert.equal(await text(page, '#s-layout [data-action=back]'), '← Назад');
+  assert.match(await text(page, '.layout-card .cost'), /сум$/);
+  await snap(page, 'portrait-layout-ru');
+  await page.click('#s-layout [data-action=back]');
+  await page.click('[data-lang=en]');
+  await waitScreen(page, 'layout');
+  assert.equal(await text(page, '#s-layout h2'), 'Choose a layout');
+  assert.match(await text(page, '.layout-card .cost'), /UZS$/);
+  await page.click('[data-layout=grid]');
+  await page.click('#copies-next');
+  await page.click('[data-provider=click]');
+  await waitScreen(page, 'qr');
+  await snap(page, 'portrait-qr-en');
+  await page.click('#s-qr [data-action=back]');
+  await waitScreen(page, 'payment');
+  // No element with data-i18n is left empty or showing its key, in any language.
+  for (const lang of ['uz', 'ru', 'en']) {
+    const bad = await page.evaluate(async (l) => {
+      const m = await import('./js/i18n.js');
+      m.setLang(l);
+      return [...document.querySelectorAll('[data-i18n]')]
+        .filter((el) => !el.textContent.trim() || el.textContent === el.dataset.i18n).map((el) => el.dataset.i18n);
+    }, lang);
+    assert.deepEqual(bad, [], `untranslated keys in ${lang}`);
+  }
+  await page.context().close();
+});
+
+test('No camera: out of service before payment, no order created', async () => {
+  const noCam = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  try {
+    const before = (await server.call('GET', '/api/test')).body.payments_count;
+    const page = await open('?fast=1', undefined, noCam);
+    await page.click('#s-attract');
+    await waitScreen(page, 'outofservice');
+    assert.equal(await text(page, '#oos-reason'), 'Kamera topilmadi');
+    await snap(page, 'out-of-service');
+    assert.equal((await server.call('GET', '/api/test')).body.payments_count, before);
+  } finally {
+    await noCam.close();
+  }
+});

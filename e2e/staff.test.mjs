@@ -1,0 +1,274 @@
+// The staff panel end to end: `fotobox serve` (sandbox, temp data dir, ports 0) with a database
+// seeded through the real API (orders paid by the sandbox simulator over the callback listener),
+// chromium through playwright-core. Screenshots of each panel page go to test-artifacts/staff/.
+//
+//   cargo build -p fotobox && node --test --test-concurrency=1 e2e/staff.test.mjs
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { startServe, artifactDir, CHROMIUM_ARGS, ROOT, waitFor } from './lib.js';
+
+const TOKEN = 'e2e-staff-token-0123456789';
+const PIN = '2468';
+const shots = artifactDir('staff');
+
+/** A request to the API listener without credentials (the kiosk's view). */
+async function call(server, method, path, body) {
+  const r = await fetch(server.api + path, {
+    method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: r.status, body: await r.json().catch(() => null) };
+}
+
+async function staffApi(server, method, path, body) {
+  const r = await fetch(server.api + path, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: r.status, body: await r.json().catch(() => null) };
+}
+
+async function seed(server) {
+  const plan = [
+    ...Array(9).fill(['payme', 'strip', 1, 'pay']),
+    ...Array(4).fill(['payme', 'grid', 2, 'pay']),
+    ...Array(6).fill(['click', 'postcard', 1, 'pay']),
+    ...Array(3).fill(['click', 'strip', 1, 'cancel']),
+    ...Array(3).fill(['payme', 'strip', 3, 'wait']),
+  ];
+  for (const [provider, template, copies, then] of plan) {
+    const o = await call(server, 'POST', '/api/generate-qr', { payment_type: provider, template, copies });
+    assert.equal(o.status, 200, JSON.stringify(o.body));
+    const id = o.body.order_id;
+    if (then === 'pay') {
+      const r = await call(server, 'POST', `/api/test-payment/${id}`);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal(r.body.status, 'success');
+    } else if (then === 'cancel') {
+      assert.equal((await call(server, 'POST', `/api/orders/${id}/cancel`)).status, 200);
+    }
+  }
+  return plan.length;
+}
+
+async function allPayments(server) {
+  const r = await staffApi(server, 'GET', '/api/payments?limit=1000');
+  assert.equal(r.status, 200);
+  return r.body.payments;
+}
+
+async function pressPin(page, pin) {
+  for (const d of pin) await page.click(`#keys [data-k="${d}"]`);
+  await page.click('#keys [data-k="ok"]');
+}
+
+async function value(page, sel) {
+  return Number(await page.getAttribute(sel, 'data-value'));
+}
+
+test('staff panel end to end', { timeout: 240_000 }, async (t) => {
+  const server = await startServe({ FOTOBOX_SERVER_STAFF_TOKEN: TOKEN });
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  t.after(async () => { await browser.close(); await server.stop(); });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+
+  const seeded = await seed(server);
+  const set = spawnSync(process.env.FOTOBOX_BIN || join(ROOT, 'target', 'debug', 'fotobox'), ['staff', 'set-pin'], {
+    input: `${PIN}\n`, env: { ...process.env, FOTOBOX_DATA_DIR: server.dataDir, FOTOBOX_MODE: 'sandbox' }, encoding: 'utf8',
+  });
+  assert.equal(set.status, 0, set.stderr);
+
+  await t.test('the corner gesture opens the PIN pad; other taps do not', async () => {
+    await page.goto(`${server.api}/`);
+    // The kiosk page includes js/staff-gesture.js (one line in ui/index.html); add it if not yet.
+    await page.evaluate(async () => {
+      if (!window.__fotoboxStaffGesture) await import('/js/staff-gesture.js');
+    });
+    for (let i = 0; i < 4; i++) await page.mouse.click(20, 20);
+    await page.mouse.click(600, 400); // a customer's tap elsewhere resets the count
+    await page.mouse.click(20, 20);
+    await page.waitForTimeout(300);
+    assert.ok(!page.url().includes('staff.html'));
+    for (let i = 0; i < 4; i++) await page.mouse.click(20, 20);
+    await page.waitForURL(/staff\.html$/);
+    await page.waitForSelector('#pad:not([hidden])');
+    assert.equal(await page.isVisible('#token-row'), true, 'a browser asks for the staff token');
+    await page.screenshot({ path: join(shots, '01-pin-pad.png') });
+  });
+
+  await t.test('token and PIN open the dashboard; its numbers equal the database', async () => {
+    await page.fill('#token', TOKEN);
+    await pressPin(page, PIN);
+    await page.waitForSelector('body[data-loaded="dashboard"]');
+    const rows = await allPayments(server);
+    assert.equal(rows.length, seeded);
+    const paid = rows.filter((p) => p.status === 'success');
+    const revenue = paid.reduce((s, p) => s + p.amount, 0);
+    assert.equal(revenue, 9 * 20000 + 4 * 35000 + 6 * 25000);
+    assert.equal(await value(page, '#k-total-revenue'), revenue);
+    assert.equal(await value(page, '#k-today-revenue'), revenue);
+    assert.equal(await value(page, '#k-30-revenue'), revenue);
+    assert.equal(await value(page, '#k-total-count'), paid.length);
+    const ended = rows.filter((p) => p.status !== 'pending').length;
+    assert.ok(Math.abs(await value(page, '#k-rate') - paid.length / ended) < 1e-9);
+    for (const prov of ['payme', 'click']) {
+      const want = paid.filter((p) => p.payment_type === prov).reduce((s, p) => s + p.amount, 0);
+      assert.equal(Number(await page.getAttribute(`#t-provider tr[data-key="${prov}"] td[data-value]`, 'data-value')), want);
+    }
+    const strip = paid.filter((p) => p.template_name === 'strip').reduce((s, p) => s + p.amount, 0);
+    assert.equal(Number(await page.getAttribute('#t-layout tr[data-key="strip"] td[data-value]', 'data-value')), strip);
+    // The same numbers as GET /api/stats.
+    const stats = (await staffApi(server, 'GET', '/api/stats')).body;
+    assert.equal(stats.total_revenue, revenue);
+    assert.ok(await page.isVisible('#chart-days'));
+    await page.screenshot({ path: join(shots, '02-dashboard.png'), fullPage: true });
+  });
+
+  await t.test('payments: paging and filters', async () => {
+    await page.click('#tabs [data-page="payments"]');
+    await page.waitForSelector('body[data-loaded="payments"]');
+    assert.equal(await page.locator('#t-payments tbody tr').count(), 20);
+    assert.match(await page.textContent('#page-info'), new RegExp(`^1–20 of ${seeded}$`));
+    await page.click('#next');
+    await waitFor(async () => (await page.textContent('#page-info')).startsWith('21–'), { what: 'page 2' });
+    assert.equal(await page.locator('#t-payments tbody tr').count(), seeded - 20);
+    await page.selectOption('#filters [name=status]', 'success');
+    await page.selectOption('#filters [name=provider]', 'payme');
+    await page.click('#filters button[type=submit]');
+    await waitFor(async () => (await page.textContent('#page-info')) === '1–13 of 13', { what: 'filtered list' });
+    const statuses = await page.locator('#t-payments tbody tr td:nth-child(5)').allTextContents();
+    assert.deepEqual([...new Set(statuses)], ['success']);
+    const providers = await page.locator('#t-payments tbody tr td:nth-child(4)').allTextContents();
+    assert.deepEqual([...new Set(providers)], ['payme']);
+    // A date range that excludes today leaves nothing.
+    await page.fill('#filters [name=to]', '2020-01-01');
+    await page.click('#filters button[type=submit]');
+    await waitFor(async () => (await page.textContent('#page-info')) === '0–0 of 0', { what: 'empty range' });
+    await page.fill('#filters [name=to]', '');
+    await page.click('#filters button[type=submit]');
+    await waitFor(async () => (await page.textContent('#page-info')) === '1–13 of 13', { what: 'filter back' });
+    await page.screenshot({ path: join(shots, '03-payments.png'), fullPage: true });
+  });
+
+  await t.test('export writes the filtered payments as CSV into the chosen folder', async () => {
+    const dir = join(server.dataDir, 'exports', 'USB-STICK');
+    mkdirSync(dir, { recursive: true });
+    await page.click('#tabs [data-page="export"]');
+    await page.waitForSelector('body[data-loaded="export"]');
+    assert.match(await page.textContent('#export-filter'), /status=success, provider=payme/);
+    await page.selectOption('#export-target', dir);
+    await page.click('#export-form button[type=submit]');
+    await waitFor(async () => /Exported 13 payments/.test(await page.textContent('#export-result')), { what: 'export' });
+    const path = (await page.textContent('#export-result')).replace(/^Exported 13 payments to /, '');
+    assert.ok(path.startsWith(dir), path);
+    const lines = readFileSync(path, 'utf8').trim().split('\n');
+    assert.equal(lines[0].split(',')[1], 'order_id');
+    const want = (await allPayments(server)).filter((p) => p.status === 'success' && p.payment_type === 'payme').map((p) => p.order_id).sort();
+    assert.deepEqual(lines.slice(1).map((l) => l.split(',')[1]).sort(), want);
+    // A folder outside the allowed ones is refused.
+    await page.fill('#export-dir', '/etc');
+    await page.click('#export-form button[type=submit]');
+    await waitFor(async () => /exports go under/.test(await page.textContent('#export-result')), { what: 'refusal' });
+    await page.fill('#export-dir', '');
+    await page.screenshot({ path: join(shots, '04-export.png'), fullPage: true });
+  });
+
+  await t.test('refund with a reason leaves an audit entry', async () => {
+    await page.click('#tabs [data-page="payments"]');
+    await page.waitForSelector('body[data-loaded="payments"]');
+    await page.locator('#t-payments tbody tr').first().click();
+    await page.waitForSelector('#detail:not([hidden])');
+    const order = await page.textContent('#d-order');
+    await page.fill('#refund-form [name=reason]', 'printer jammed, money returned');
+    await page.click('#refund-form button[type=submit]');
+    await waitFor(async () => (await page.locator('#d-audit li[data-action="refund"]').count()) === 1, { what: 'audit entry' });
+    assert.match(await page.textContent('#d-audit'), /printer jammed, money returned/);
+    const p = (await staffApi(server, 'GET', `/api/payments/${order}`)).body;
+    assert.equal(p.status, 'canceled');
+    assert.equal(p.cancel_reason, 'staff:refund');
+    await page.screenshot({ path: join(shots, '05-payment-detail.png'), fullPage: true });
+    await page.click('#tabs [data-page="audit"]');
+    await page.waitForSelector('body[data-loaded="audit"]');
+    assert.equal(await page.locator('#audit-list li[data-action="refund"]').count(), 1);
+    await page.screenshot({ path: join(shots, '06-audit.png'), fullPage: true });
+  });
+
+  await t.test('backup and restore round trip', async () => {
+    await page.click('#tabs [data-page="database"]');
+    await page.waitForSelector('body[data-loaded="database"]');
+    const before = (await allPayments(server)).length;
+    await page.click('#backup-now');
+    await waitFor(async () => /Backup written/.test(await page.textContent('#db-result')), { what: 'backup' });
+    const name = (await page.textContent('#db-result')).replace('Backup written: ', '');
+    // Change the data after the backup.
+    await call(server, 'POST', '/api/generate-qr', { payment_type: 'payme', template: 'strip', copies: 1 });
+    assert.equal((await allPayments(server)).length, before + 1);
+    await page.click(`#t-backups tr[data-name="${name}"] button`);
+    await page.waitForSelector('#restore-confirm:not([hidden])');
+    await page.screenshot({ path: join(shots, '07-database-confirm.png'), fullPage: true });
+    await page.click('#restore-yes');
+    await waitFor(async () => /^Restored /.test(await page.textContent('#db-result')), { what: 'restore' });
+    assert.equal((await allPayments(server)).length, before);
+    // The state before the restore was kept as a backup and is listed.
+    await waitFor(async () => (await page.locator('#t-backups tr[data-name*="before-restore"]').count()) >= 1, { what: 'safety backup listed' });
+    await page.screenshot({ path: join(shots, '08-database.png'), fullPage: true });
+  });
+
+  await t.test('settings: validation errors, then a valid price for new orders', async () => {
+    await page.click('#tabs [data-page="settings"]');
+    await page.waitForSelector('body[data-loaded="settings"]');
+    await page.fill('#prices-form [name="layout:strip"]', '5');
+    await page.fill('#prices-form [name=extra_copy]', '-3');
+    await page.click('#prices-form button[type=submit]');
+    await waitFor(async () => /strip: price must be/.test(await page.textContent('#prices-result')), { what: 'validation error' });
+    assert.match(await page.textContent('#prices-result'), /extra_copy/);
+    assert.ok(await page.$eval('#prices-result', (e) => e.classList.contains('bad')));
+    await page.screenshot({ path: join(shots, '09-settings-error.png'), fullPage: true });
+    await page.fill('#prices-form [name="layout:strip"]', '21000');
+    await page.fill('#prices-form [name=extra_copy]', '9000');
+    await page.click('#prices-form button[type=submit]');
+    await waitFor(async () => /^Saved/.test(await page.textContent('#prices-result')), { what: 'saved' });
+    const o = await call(server, 'POST', '/api/generate-qr', { payment_type: 'click', template: 'strip', copies: 2 });
+    assert.equal(o.body.amount, 30000);
+    assert.equal((await call(server, 'GET', '/api/settings')).body.layouts.strip, 21000);
+    await page.screenshot({ path: join(shots, '10-settings.png'), fullPage: true });
+  });
+
+  await t.test('devices and free session pages', async () => {
+    await page.click('#tabs [data-page="devices"]');
+    await page.waitForSelector('body[data-loaded="devices"]');
+    assert.match(await page.textContent('#t-devices'), /Free disk/);
+    await page.screenshot({ path: join(shots, '11-devices.png'), fullPage: true });
+    await page.click('#tabs [data-page="comp"]');
+    await page.waitForSelector('body[data-loaded="comp"]');
+    await page.fill('#comp-form [name=reason]', 'reshoot after a blink');
+    await page.click('#comp-form button[type=submit]');
+    await waitFor(async () => /Free session created/.test(await page.textContent('#comp-result')), { what: 'comp' });
+    await page.screenshot({ path: join(shots, '12-free-session.png'), fullPage: true });
+  });
+
+  await t.test('five wrong PINs lock the pad; every attempt is logged', async () => {
+    await page.click('#close');
+    await page.waitForURL(/index\.html$/);
+    await page.goto(`${server.api}/staff.html`);
+    await page.waitForSelector('#pad:not([hidden])');
+    for (let i = 0; i < 4; i++) {
+      await pressPin(page, '1111');
+      await waitFor(async () => (await page.textContent('#pad-error')).includes(`${4 - i} attempts left`), { what: `attempt ${i + 1}` });
+    }
+    await pressPin(page, '1111');
+    await waitFor(async () => /Locked for/.test(await page.textContent('#pad-error')), { what: 'lockout' });
+    assert.equal(await page.isDisabled('#keys [data-k="1"]'), true);
+    await page.screenshot({ path: join(shots, '13-locked.png') });
+    const outcomes = (await staffApi(server, 'GET', '/api/staff/attempts?limit=10')).body.attempts.map((a) => a.outcome);
+    assert.deepEqual(outcomes.slice(0, 6), ['wrong', 'wrong', 'wrong', 'wrong', 'wrong', 'ok']);
+    // Even the right PIN is refused now.
+    const r = await staffApi(server, 'POST', '/api/staff/login', { pin: PIN });
+    assert.equal(r.status, 423);
+  });
+});

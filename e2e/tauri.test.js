@@ -1,0 +1,159 @@
+// Real-window suite: the debug Tauri kiosk (target/debug/fotobox-kiosk) under Xvfb, driven by
+// tauri-driver + WebKitWebDriver over raw WebDriver HTTP. Run it through scripts/e2e.sh (which
+// builds the binary once and wraps this in xvfb-run). Screenshots: test-artifacts/tauri/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, homedir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, artifactDir, waitFor, sleep } from './lib.js';
+
+const SHOTS = artifactDir('tauri');
+const APP = process.env.FOTOBOX_KIOSK_BIN || join(ROOT, 'target', 'debug', 'fotobox-kiosk');
+const DRIVER = process.env.TAURI_DRIVER || [join(homedir(), '.cargo', 'bin', 'tauri-driver'), 'tauri-driver'].find((p) => p === 'tauri-driver' || existsSync(p));
+const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+
+let driver;
+let driverLog = '';
+let base;
+let session;
+let dataDir;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+    s.on('error', reject);
+  });
+}
+
+async function wd(method, path, body) {
+  const r = await fetch(`${base}${path}`, {
+    method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(60000),
+  }).catch((e) => { throw new Error(`${method} ${path}: ${e.message}\n--- tauri-driver:\n${driverLog.slice(-4000)}`); });
+  const json = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
+  return json.value;
+}
+
+const exec = (script, args = []) => wd('POST', `/session/${session}/execute/sync`, { script, args });
+const execAsync = (script, args = []) => wd('POST', `/session/${session}/execute/async`, { script, args });
+async function click(css) {
+  const el = await wd('POST', `/session/${session}/element`, { using: 'css selector', value: css });
+  await wd('POST', `/session/${session}/element/${el[ELEMENT]}/click`, {});
+}
+async function snap(name) {
+  const png = await wd('GET', `/session/${session}/screenshot`);
+  writeFileSync(join(SHOTS, `${name}.png`), Buffer.from(png, 'base64'));
+}
+function waitScreen(name, timeout = 20000) {
+  return waitFor(() => exec("return document.body.dataset.ready === '1' ? document.body.dataset.screen : null")
+    .then((s) => s === name), { timeout, what: `screen ${name}` });
+}
+const state = () => exec('return window.fotobox.state');
+
+before(async () => {
+  assert.ok(existsSync(APP), `${APP} is missing: cargo build -p fotobox-kiosk`);
+  assert.ok(process.env.DISPLAY, 'run under xvfb-run (scripts/e2e.sh does)');
+  dataDir = mkdtempSync(join(tmpdir(), 'fotobox-tauri-e2e-'));
+  const port = await freePort();
+  const nativePort = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  // The app inherits tauri-driver's environment.
+  const env = {
+    ...process.env,
+    FOTOBOX_MODE: 'sandbox',
+    FOTOBOX_DATA_DIR: dataDir,
+    FOTOBOX_SERVER_API_ADDR: '127.0.0.1:0',
+    FOTOBOX_SERVER_CALLBACK_ADDR: '127.0.0.1:0',
+    // The Payme simulator signs its callbacks with the sandbox key.
+    FOTOBOX_PAYME_TEST_KEY: 'e2e-payme-test-key',
+    KIOSK_MOCK_CAMERA: '1',
+  };
+  delete env.FOTOBOX_CONFIG;
+  driver = spawn(DRIVER, ['--port', String(port), '--native-port', String(nativePort)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  driver.stdout.on('data', (b) => { driverLog += b; });
+  driver.stderr.on('data', (b) => { driverLog += b; });
+  await waitFor(() => fetch(`${base}/status`).then((r) => r.status < 500).catch(() => false), { timeout: 15000, what: 'tauri-driver' });
+  const s = await wd('POST', '/session', {
+    capabilities: { alwaysMatch: { browserName: 'wry', 'tauri:options': { application: APP } } },
+  });
+  session = s.sessionId;
+  assert.ok(session, `no session: ${driverLog}`);
+});
+
+after(async () => {
+  if (session) await wd('DELETE', `/session/${session}`).catch(() => {});
+  if (driver && driver.exitCode === null) {
+    driver.kill('SIGTERM');
+    await new Promise((r) => { driver.once('exit', r); setTimeout(r, 5000); });
+  }
+  if (dataDir && !process.env.KEEP_DATA) rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('Tauri window: attract → QR, paid by the simulator arrives as an event, mock-camera capture, print', async () => {
+  await waitScreen('attract');
+  assert.equal(await exec('return location.protocol'), 'tauri:');
+  assert.equal(await exec('return !!window.__TAURI__'), true);
+  await snap('01-attract');
+  // Polling slowed to 10 minutes: only the Tauri event can deliver "paid" in time.
+  await exec('window.fotobox.setTimeouts({statusPoll: 600, paid: 0.5, countdown: 1, review: 1, preview: 1, thanks: 60})');
+  const info = await execAsync('const done = arguments[arguments.length - 1]; window.__TAURI__.core.invoke("kiosk_info").then(done, (e) => done({error: String(e)}))');
+  assert.match(info.api_url || '', /^http:\/\/127\.0\.0\.1:\d+$/, JSON.stringify(info));
+
+  await click('#s-attract');
+  await waitScreen('language'); // the mock camera was opened: Camera permission granted by the shell
+  await click('[data-lang=en]');
+  await waitScreen('layout');
+  await snap('02-layout');
+  await click('[data-layout=postcard]');
+  await waitScreen('copies');
+  await click('#copies-next');
+  await waitScreen('payment');
+  await click('[data-provider=payme]');
+  await waitScreen('qr');
+  const orderId = (await state()).order;
+  assert.match(orderId, /^[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+  assert.match(await exec("return document.getElementById('qr-countdown').textContent"), /^\d+:\d\d$/);
+  await snap('03-qr');
+
+  const t0 = Date.now();
+  const r = await fetch(`${info.api_url}/api/test-payment/${orderId}`, { method: 'POST' });
+  const t1 = Date.now();
+  assert.equal(r.status, 200, await r.text());
+  await waitScreen('paid', 10000);
+  const st = await state();
+  assert.equal(st.paidVia, 'event', 'paid must arrive as the Tauri payment-status event');
+  const paidEpoch = await exec('return performance.timeOrigin + window.fotobox.paidAt()');
+  console.log(`# tauri commit→paid: ${Math.round(paidEpoch - t1)} ms after the simulator's response, ${Math.round(paidEpoch - t0)} ms after its request`);
+  await snap('04-paid');
+
+  await waitScreen('shoot');
+  await waitFor(() => exec("return document.getElementById('live-video').videoWidth"), { timeout: 20000, what: 'mock camera frames' });
+  const size = await exec("const v = document.getElementById('live-video'); return [v.videoWidth, v.videoHeight]");
+  assert.ok(size[0] > 0 && size[1] > 0);
+  await snap('05-shoot-live');
+  // A frame drawn from the mock camera is a real picture, not a black canvas.
+  const lit = await exec(`const v = document.getElementById('live-video');
+    const c = document.createElement('canvas'); c.width = 320; c.height = 180;
+    const g = c.getContext('2d'); g.drawImage(v, 0, 0, 320, 180);
+    const d = g.getImageData(0, 0, 320, 180).data; let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] > 150) n++;
+    return n;`);
+  console.log(`# mock camera frame: ${lit} of 57600 pixels lit`);
+  assert.ok(lit > 200, `captured frame is black (${lit} lit pixels)`);
+  await waitScreen('preview', 40000);
+  await waitFor(() => exec("return document.getElementById('preview-img').naturalWidth"), { what: 'composite preview' });
+  await snap('06-preview');
+  await waitScreen('thanks', 40000);
+  await snap('07-thanks');
+  const pr = await execAsync('const done = arguments[arguments.length - 1]; window.__TAURI__.core.invoke("print_status", {orderId: arguments[0]}).then(done, (e) => done({error: e}))', [orderId]);
+  assert.equal(pr.state, 'done', JSON.stringify(pr));
+  // Commands fail with a serializable error, not a string.
+  const err = await execAsync('const done = arguments[arguments.length - 1]; window.__TAURI__.core.invoke("payment_status", {orderId: "NOPE-NOPE"}).then(() => done(null), (e) => done(e))');
+  assert.equal(err.kind, 'not_found');
+  await sleep(100);
+});

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# End-to-end suites (called by scripts/test.sh after cargo test). Usage: scripts/e2e.sh [browser|tauri|all]
+#   browser: the kiosk page served by `fotobox serve` (sandbox, temp data dir, port 0) in Debian's
+#            chromium through playwright-core, fake camera, payments through the simulators
+#   tauri:   the debug Tauri window under Xvfb through tauri-driver + WebKitWebDriver, mock camera
+# Screenshots of every screen land in test-artifacts/{browser,tauri}/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+what=${1:-all}
+case "$what" in browser|tauri|all) ;; *) echo "usage: $0 [browser|tauri|all]" >&2; exit 2 ;; esac
+
+if [ ! -d node_modules/playwright-core ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+mkdir -p test-artifacts
+
+pkgs=(-p fotobox)
+[ "$what" != browser ] && pkgs+=(-p fotobox-kiosk)
+echo "== cargo build ${pkgs[*]} (debug, once for both suites)"
+cargo build --locked "${pkgs[@]}"
+
+if [ "$what" != tauri ]; then
+  echo "== e2e: browser (chromium + playwright-core)"
+  node --test --test-concurrency=1 e2e/browser.test.js
+fi
+if [ "$what" != browser ]; then
+  echo "== e2e: Tauri window (tauri-driver + WebKitWebDriver under Xvfb)"
+  xvfb-run -a -s "-screen 0 1920x1080x24 -nolisten tcp" node --test --test-concurrency=1 e2e/tauri.test.js
+fi
