@@ -166,8 +166,8 @@ pub async fn info(ctx: &AppContext) -> Result<KioskInfo, KioskError> {
     })
 }
 
-/// Readiness as the customer screen needs it: `reason` is `printer` or `paper` (the detail is
-/// for the log and staff).
+/// Readiness as the customer screen needs it: `reason` is `offline` (the payment tunnel is
+/// down), `printer` or `paper` (the detail is for the log and staff).
 #[derive(Debug, Clone, Serialize)]
 pub struct KioskReadiness {
     pub ready: bool,
@@ -175,9 +175,18 @@ pub struct KioskReadiness {
     pub detail: Option<String>,
 }
 
-/// Can the kiosk take money for `copies` prints now (printer and paper; the page checks the
-/// camera itself)?
+/// Can the kiosk take money for `copies` prints now (tunnel, printer and paper; the page checks
+/// the camera itself)?
 pub async fn readiness(ctx: &AppContext, copies: i64) -> Result<KioskReadiness, KioskError> {
+    // The payment connection first: with the tunnel down no provider can reach us, so no QR.
+    if let Err(detail) = crate::maintenance::tunnel::accepting_payments(ctx) {
+        tracing::warn!(%detail, "kiosk not ready to sell");
+        return Ok(KioskReadiness {
+            ready: false,
+            reason: Some("offline"),
+            detail: Some(detail),
+        });
+    }
     let r = photos::readiness(ctx, copies).await?;
     let reason = r.reason.as_deref().map(|d| {
         if d.starts_with("paper") {

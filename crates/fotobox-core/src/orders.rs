@@ -186,6 +186,15 @@ pub async fn create_order(ctx: &AppContext, req: OrderRequest) -> Result<OrderVi
             copies,
         } => {
             let amount = price(ctx, &template, copies).await?;
+            // A kiosk order must be printable: no QR while the printer is not ready or the
+            // paper left is below the copies (the page shows "out of service" first; this
+            // holds even for a page that skips the check).
+            let ready = crate::photos::readiness(ctx, copies)
+                .await
+                .map_err(|e| OrderError::Conflict(format!("out of service: {e}")))?;
+            if let Some(why) = ready.reason {
+                return Err(OrderError::Conflict(format!("out of service: {why}")));
+            }
             (provider, Some(template), copies, amount)
         }
         OrderRequest::Amount { provider, amount } => {

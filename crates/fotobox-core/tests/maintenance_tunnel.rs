@@ -184,6 +184,14 @@ async fn payments_are_refused_while_the_public_url_does_not_reach_us() {
     let (status, body) = generate().await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert!(body["error"].as_str().unwrap().contains("out of service"));
+    // The customer page asks first and shows "out of service" instead of the payment screen.
+    let (status, ready) =
+        common::send(t.api(), "GET", "/api/kiosk/readiness?copies=1", None, None).await;
+    assert_eq!(status, StatusCode::OK, "{ready}");
+    assert_eq!(
+        (ready["ready"].clone(), ready["reason"].clone()),
+        (json!(false), json!("offline"))
+    );
     let (status, health) = common::send(t.api(), "GET", "/healthz", None, None).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{health}");
     assert_eq!(health["tunnel"]["status"], "down");

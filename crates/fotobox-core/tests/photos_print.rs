@@ -6,6 +6,8 @@ mod common;
 mod photos_support;
 
 use common::TestApp;
+use fotobox_core::model::Provider;
+use fotobox_core::orders::{self, OrderRequest};
 use fotobox_core::photos::{self, Failpoint};
 use fotobox_core::store::photos as q;
 use photos_support::{paid_order, shots, FakeCups};
@@ -185,6 +187,20 @@ async fn readiness_follows_the_printer_and_the_paper() {
         r.reason.as_deref(),
         Some("printer Fake is paused: Paused by staff")
     );
+    // The order door refuses too (no QR, no row), whatever the page checked.
+    let before = app.ctx.store.count_payments().await.unwrap();
+    let e = orders::create_order(
+        &app.ctx,
+        OrderRequest::Priced {
+            provider: Provider::Payme,
+            template: "strip".into(),
+            copies: 1,
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(e.to_string().contains("out of service"), "{e}");
+    assert_eq!(app.ctx.store.count_payments().await.unwrap(), before);
     cups.set("paused", false);
 
     // A queued job's copies count against the paper before they print.
@@ -199,6 +215,14 @@ async fn readiness_follows_the_printer_and_the_paper() {
         Some("paper: 2 prints left, the order needs 3")
     );
     assert!(photos::readiness(&app.ctx, 2).await.unwrap().ready);
+    let priced = |copies| OrderRequest::Priced {
+        provider: Provider::Click,
+        template: "strip".into(),
+        copies,
+    };
+    let e = orders::create_order(&app.ctx, priced(3)).await.unwrap_err();
+    assert!(e.to_string().contains("paper: 2 prints left"), "{e}");
+    orders::create_order(&app.ctx, priced(2)).await.unwrap();
 
     // A paused printer holds the queue (nothing submitted), then prints when resumed.
     cups.set("paused", true);

@@ -328,6 +328,22 @@ pub async fn has_live_provider_tx(conn: &mut SqliteConnection, payment_id: i64) 
     Ok(n > 0)
 }
 
+/// The staff list's page query: `select` + the filter, newest first, one page.
+fn list_query<'a>(
+    select: &str,
+    filter: &'a ListFilter,
+    limit: i64,
+    offset: i64,
+) -> QueryBuilder<'a, Sqlite> {
+    let mut qb = QueryBuilder::<Sqlite>::new(select);
+    push_filter(&mut qb, filter);
+    qb.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
+    qb
+}
+
 fn push_filter<'a>(qb: &mut QueryBuilder<'a, Sqlite>, f: &'a ListFilter) {
     qb.push(" WHERE 1 = 1");
     if let Some(s) = f.status {
@@ -361,17 +377,28 @@ impl Store {
         push_filter(&mut count, filter);
         let (total,): (i64,) = count.build_query_as().fetch_one(self.pool()).await?;
 
-        let mut qb = QueryBuilder::<Sqlite>::new("SELECT * FROM payments");
-        push_filter(&mut qb, filter);
-        qb.push(" ORDER BY created_at DESC, id DESC LIMIT ")
-            .push_bind(limit)
-            .push(" OFFSET ")
-            .push_bind(offset);
+        let mut qb = list_query("SELECT * FROM payments", filter, limit, offset);
         let rows = qb
             .build_query_as::<Payment>()
             .fetch_all(self.pool())
             .await?;
         Ok((total, rows))
+    }
+
+    /// SQLite's plan (`EXPLAIN QUERY PLAN` detail lines) for the page query and the total count
+    /// that [`Store::list_payments`] runs with `filter`: lets tests check the real queries use
+    /// an index instead of sorting the whole table.
+    pub async fn list_query_plan(&self, filter: &ListFilter) -> Result<(Vec<String>, Vec<String>)> {
+        let mut page = list_query("EXPLAIN QUERY PLAN SELECT * FROM payments", filter, 100, 0);
+        let page: Vec<(i64, i64, i64, String)> =
+            page.build_query_as().fetch_all(self.pool()).await?;
+        let mut count =
+            QueryBuilder::<Sqlite>::new("EXPLAIN QUERY PLAN SELECT COUNT(*) FROM payments");
+        push_filter(&mut count, filter);
+        let count: Vec<(i64, i64, i64, String)> =
+            count.build_query_as().fetch_all(self.pool()).await?;
+        let detail = |v: Vec<(i64, i64, i64, String)>| v.into_iter().map(|r| r.3).collect();
+        Ok((detail(page), detail(count)))
     }
 
     /// Every payment, oldest first (exports).
