@@ -484,14 +484,14 @@ async function boot() {
   backend.onStatus((ev) => onStatus(ev, 'event'));
   $('btn-help').onclick = () => staff('help');
   // js/staff-gesture.js (the staff panel's module) adds openStaff() and the hidden corner gesture.
-  window.fotobox = Object.assign(window.fotobox || {}, {
-    setTimeouts: applyOverrides,
-    timeouts,
-    get state() {
+  // Object.assign would copy the getter's value once; define it so `state` is read live.
+  window.fotobox = Object.assign(window.fotobox || {}, { setTimeouts: applyOverrides, timeouts, paidAt: () => S.paidAt });
+  Object.defineProperty(window.fotobox, 'state', {
+    configurable: true,
+    get() {
       return { screen: S.screen, lang: i18n.lang(), order: S.order && S.order.order_id, paid: S.paid,
         paidVia: S.paidVia, layout: S.layout && S.layout.name, copies: S.copies, shots: S.shots.length };
     },
-    paidAt: () => S.paidAt,
   });
   for (;;) {
     try { S.info = await backend.info(); break; } catch {
