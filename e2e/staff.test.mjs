@@ -244,6 +244,10 @@ test('staff panel end to end', { timeout: 240_000 }, async (t) => {
     await page.waitForSelector('body[data-loaded="devices"]');
     assert.match(await page.textContent('#t-devices'), /Free disk/);
     await page.screenshot({ path: join(shots, '11-devices.png'), fullPage: true });
+    await page.click('#tabs [data-page="alerts"]');
+    await page.waitForSelector('body[data-loaded="alerts"]');
+    assert.ok(await page.isVisible('#t-alerts'));
+    await page.screenshot({ path: join(shots, '11b-alerts.png'), fullPage: true });
     await page.click('#tabs [data-page="comp"]');
     await page.waitForSelector('body[data-loaded="comp"]');
     await page.fill('#comp-form [name=reason]', 'reshoot after a blink');

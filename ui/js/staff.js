@@ -172,6 +172,7 @@ async function openPanel() {
   $('#panel').hidden = false;
   lastTouch = Date.now();
   await show('dashboard');
+  refreshAlertCount();
 }
 
 const pages = {
@@ -181,6 +182,7 @@ const pages = {
   export: loadExport,
   database: loadDatabase,
   devices: loadDevices,
+  alerts: loadAlerts,
   settings: loadSettings,
   audit: loadAudit,
 };
@@ -307,6 +309,7 @@ async function openDetail(id) {
   $('#d-audit').replaceChildren(...(p.audit.length ? p.audit.map(auditItem) : [el('li', {}, 'none')]));
   const paid = p.status === 'success';
   $('#d-reprint').disabled = !paid;
+  $('#reprint-form').elements.copies.placeholder = `copies (${p.copies})`;
   $('#refund-form').hidden = !paid || !!p.comp;
   $('#detail').scrollIntoView({ block: 'nearest' });
 }
@@ -356,18 +359,70 @@ async function loadDatabase() {
 async function loadDevices() {
   const d = await api('GET', '/api/staff/devices');
   const mb = (n) => (typeof n === 'number' ? `${(n / 1048576).toFixed(1)} MiB` : n);
+  const reported = (c) => (c && c.state !== 'unknown'
+    ? `${c.state}${c.detail ? `: ${c.detail}` : ''} (reported ${localTime(c.reported_at)})`
+    : 'unknown (not reported yet)');
+  const t = d.tunnel;
+  let tunnel = t.state;
+  if (t.public_url) tunnel += ` (${t.public_url})`;
+  if (t.state !== 'not configured') {
+    tunnel += t.last_check_at ? ` · last check ${localTime(t.last_check_at)}` : ' · not checked yet';
+    if (t.last_error) tunnel += ` · ${t.last_error}`;
+    if (t.last_ok_at && t.state !== 'up') tunnel += ` · last up ${localTime(t.last_ok_at)}`;
+  }
   const rows = [
-    ['Camera', d.camera.state],
+    ['Camera', reported(d.camera)],
     ['Printer', `${d.printer.state}${d.printer.reason ? `: ${d.printer.reason}` : ''}${d.printer.printer ? ` (${d.printer.printer})` : ''}`],
+    ['Printer reports', reported(d.printer.reported)],
     ['Paper left', d.paper.state === 'known' ? `${d.paper.available} of ${d.paper.roll_size}` : 'unknown'],
     ['Database', `${mb(d.database.size_bytes)} (${d.database.path})`],
     ['Free disk', `${mb(d.disk.free_bytes)} of ${mb(d.disk.total_bytes)}`],
-    ['Tunnel', `${d.tunnel.state}${d.tunnel.public_url ? ` (${d.tunnel.public_url})` : ''}`],
+    ['Tunnel', tunnel],
     ['Last Payme callback', localTime(d.last_callback.payme)],
     ['Last Click callback', localTime(d.last_callback.click)],
     ['Mode', d.mode],
   ];
   $('#t-devices tbody').replaceChildren(...rows.map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', {}, v))));
+}
+
+// ------------------------------------------------------------------ alerts
+
+function alertState(a) {
+  if (a.resolved_at) return `resolved ${localTime(a.resolved_at)}`;
+  if (a.acknowledged_at) return `acknowledged ${localTime(a.acknowledged_at)}`;
+  return 'open';
+}
+
+function showAlertCount(open) {
+  const n = Object.values(open || {}).reduce((x, y) => x + y, 0);
+  setNum('alerts-count', n, n ? String(n) : '');
+}
+
+async function refreshAlertCount() {
+  try { showAlertCount((await api('GET', '/api/staff/alerts?limit=1')).open); } catch { /* shown on the page */ }
+}
+
+async function loadAlerts() {
+  const all = $('#alerts-all').checked;
+  const r = await api('GET', `/api/staff/alerts?limit=200${all ? '&all=1' : ''}`);
+  showAlertCount(r.open);
+  $('#alerts-empty').hidden = r.alerts.length > 0;
+  $('#t-alerts tbody').replaceChildren(...r.alerts.map((a) => {
+    const open = !a.resolved_at && !a.acknowledged_at;
+    const cell = el('td', {});
+    if (open) {
+      const btn = el('button', { class: 'ok' }, 'Acknowledge');
+      btn.addEventListener('click', async (e) => {
+        e.stopPropagation();
+        btn.disabled = true;
+        try { await api('POST', `/api/staff/alerts/${a.id}/ack`); toast('Alert acknowledged'); await loadAlerts(); } catch (x) { btn.disabled = false; toast(x.message, true); }
+      });
+      cell.append(btn);
+    }
+    return el('tr', { 'data-id': String(a.id), 'data-kind': a.kind, class: `sev-${a.severity}${open ? '' : ' closed'}` },
+      el('td', {}, localTime(a.last_at)), el('td', {}, a.severity), el('td', {}, a.kind), el('td', {}, a.message),
+      el('td', {}, a.occurrences), el('td', {}, alertState(a)), cell);
+  }));
 }
 
 // ------------------------------------------------------------------ settings, audit
@@ -435,9 +490,19 @@ function wire() {
   $('#prev').addEventListener('click', () => { state.offset = Math.max(0, state.offset - PAGE_SIZE); loadPayments(); });
   $('#next').addEventListener('click', () => { state.offset += PAGE_SIZE; loadPayments(); });
   $('#d-close').addEventListener('click', () => { $('#detail').hidden = true; });
-  $('#d-reprint').addEventListener('click', async () => {
-    try { await api('POST', `/api/staff/payments/${encodeURIComponent(state.current.order_id)}/reprint`); toast('Reprint queued'); } catch (e) { toast(e.message, true); }
+  $('#reprint-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const f = e.target.elements;
+    const body = { reason: f.reason.value };
+    if (f.copies.value) body.copies = Number(f.copies.value);
+    try {
+      const r = await api('POST', `/api/staff/payments/${encodeURIComponent(state.current.order_id)}/reprint`, body);
+      e.target.reset();
+      toast(`Reprint queued: ${r.print.copies} ${r.print.copies === 1 ? 'copy' : 'copies'} of order ${r.payment.order_id}`);
+      await openDetail(state.current.order_id);
+    } catch (x) { toast(x.message, true); }
   });
+  $('#alerts-all').addEventListener('change', () => { loadAlerts().catch((x) => toast(x.message, true)); });
   $('#refund-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     const reason = e.target.elements.reason.value;

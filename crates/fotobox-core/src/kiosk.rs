@@ -188,6 +188,7 @@ pub async fn readiness(ctx: &AppContext, copies: i64) -> Result<KioskReadiness, 
         });
     }
     let r = photos::readiness(ctx, copies).await?;
+    crate::maintenance::devices::observe_printer(ctx, &r).await;
     let reason = r.reason.as_deref().map(|d| {
         if d.starts_with("paper") {
             "paper"
@@ -286,6 +287,8 @@ pub async fn save_shot(
     })
     .await
     .map_err(|e| KioskError::Io(std::io::Error::other(e.to_string())))??;
+    // A picture arrived: the page's camera works.
+    crate::maintenance::devices::camera_ok(ctx).await;
     Ok(ShotSaved {
         order_id: p.order_id,
         index,
@@ -397,6 +400,8 @@ pub struct StaffCall {
 
 /// The customer (or the page, after a failure) calls staff. The call is logged; for a paid order
 /// it is recorded as an event, and a failure opens a fulfilment flag so staff reprint or refund.
+/// Reason `camera` also reports the camera lost (`camera_lost` alert, `/healthz` camera down)
+/// until a shot is uploaded again.
 pub async fn call_staff(
     ctx: &AppContext,
     order_id: Option<&str>,
@@ -411,6 +416,9 @@ pub async fn call_staff(
         reason,
         "customer needs staff"
     );
+    if *reason == "camera" {
+        crate::maintenance::devices::camera_lost(ctx, order_id).await;
+    }
     let mut flagged = false;
     if let Some(id) = order_id {
         let p = ctx

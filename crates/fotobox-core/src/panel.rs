@@ -1,7 +1,7 @@
 //! The hidden staff panel's logic, shared by its HTTP endpoints (`http::staff`), the CLI
 //! (`fotobox staff set-pin`) and the Tauri shell (`window_key`, `exit_kiosk`):
 //! PIN (argon2) with lockout, PIN sessions, audit trail, refunds, comps, price settings,
-//! CSV export to a folder, backups with online restore, clear, devices.
+//! reprints, CSV export to a folder, backups with online restore, clear, devices, alerts.
 //!
 //! Invariants: the PIN is stored only as an argon2id hash; every attempt is logged; five wrong
 //! PINs in a row lock the pad for five minutes (attempts are serialized, so parallel guesses
@@ -592,19 +592,141 @@ pub async fn comp(
     Ok(after)
 }
 
-/// Reprint a paid order's photos. SEAM: the photos pipeline (`crate::photos`) owns the print
-/// queue; until it offers a reprint entry point this answers "unavailable" and changes nothing.
-pub async fn reprint(ctx: &AppContext, _actor: Actor, key: &str) -> Result<Payment> {
+/// What a reprint queued.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reprint {
+    pub payment: Payment,
+    pub print: crate::store::photos::PrintJob,
+}
+
+/// Reprint a paid order's existing composite: its print job goes back into the photo pipeline's
+/// persisted queue (`print_jobs`, one row per order) with `copies` (default: the order's), a
+/// `staff`/`reprint` payment event and an audit entry with the reason, in one transaction; an
+/// open fulfilment flag of the order is resolved; then the queue runs in the background.
+/// Refused when the order is not paid, has no composite on disk, the paper left (minus copies
+/// already queued) is too little, or its job is still queued or printing (a second tap never
+/// queues a second print).
+pub async fn reprint(
+    ctx: &AppContext,
+    actor: Actor,
+    key: &str,
+    copies: Option<i64>,
+    reason: &str,
+) -> Result<Reprint> {
+    use crate::store::photos as ph;
+    let reason = validate_reason(reason)?;
     let p = find(ctx, key).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.store.begin_write().await?;
+    let p = q::payment_by_id(&mut tx, p.id)
+        .await?
+        .ok_or_else(|| PanelError::NotFound(format!("payment {key} not found")))?;
     if p.status() != PaymentStatus::Success {
         return Err(PanelError::Conflict(format!(
             "order {} is {}; only a paid order is printed",
             p.order_id, p.status
         )));
     }
-    Err(PanelError::Unavailable(
-        "reprint is not available in this build: the photos pipeline has no reprint yet".into(),
-    ))
+    let copies = copies.unwrap_or(p.copies);
+    let max = ctx.config.pricing.max_copies as i64;
+    if !(1..=max).contains(&copies) {
+        return Err(PanelError::BadRequest(format!(
+            "copies must be between 1 and {max}"
+        )));
+    }
+    let photo = ph::photo_for_payment(&mut tx, p.id).await?;
+    let composite = photo
+        .as_ref()
+        .and_then(|ph| ph.composite_path.clone())
+        .map(PathBuf::from);
+    let (Some(photo), Some(composite)) = (photo, composite) else {
+        return Err(PanelError::Conflict(format!(
+            "order {} has no composed photo to reprint (no pictures were taken)",
+            p.order_id
+        )));
+    };
+    if !composite.is_file() {
+        return Err(PanelError::Conflict(format!(
+            "the photo of order {} is missing on disk ({}); nothing to reprint",
+            p.order_id,
+            composite.display()
+        )));
+    }
+    let remaining = match ph::current_roll(&mut tx).await? {
+        Some(r) => r.remaining,
+        None => ctx.config.printer.paper_roll_size as i64,
+    };
+    let available = remaining - ph::pending_copies(&mut tx).await?;
+    let job = ph::print_job_for_payment(&mut tx, p.id).await?;
+    let previous = job.as_ref().map(|j| j.state.clone());
+    if let Some(j) = &job {
+        if j.state == ph::QUEUED || j.state == ph::PRINTING {
+            return Err(PanelError::Conflict(format!(
+                "order {} is already {} ({} copies); wait for it to finish before reprinting",
+                p.order_id, j.state, j.copies
+            )));
+        }
+    }
+    if available < copies {
+        return Err(PanelError::Conflict(format!(
+            "paper: {available} prints left, the reprint needs {copies}; refill the paper first"
+        )));
+    }
+    let job_id = match job {
+        Some(j) => {
+            if !ph::requeue_reprint(&mut tx, j.id, copies, now).await? {
+                return Err(PanelError::Conflict(format!(
+                    "order {} is already being printed",
+                    p.order_id
+                )));
+            }
+            j.id
+        }
+        // A photo from before the print queue existed: give it its job now.
+        None => {
+            ph::insert_print_job(
+                &mut tx,
+                p.id,
+                photo.id,
+                copies,
+                &ctx.config.printer.media,
+                now,
+            )
+            .await?
+            .id
+        }
+    };
+    let detail = serde_json::json!({"job": job_id, "copies": copies, "previous_state": previous});
+    q::insert_event(
+        &mut tx,
+        p.id,
+        "staff",
+        "reprint",
+        &serde_json::json!({"reason": reason, "copies": copies, "job": job_id, "actor": actor.as_str()}),
+        now,
+    )
+    .await?;
+    ph::resolve_flag(&mut tx, p.id, &format!("reprinted by staff: {reason}"), now).await?;
+    sq::insert_audit(
+        &mut tx,
+        &NewAudit {
+            action: "reprint",
+            actor: actor.as_str(),
+            payment_id: Some(p.id),
+            order_id: Some(&p.order_id),
+            reason: Some(reason),
+            detail,
+        },
+        now,
+    )
+    .await?;
+    let print = ph::print_job(&mut tx, job_id)
+        .await?
+        .ok_or_else(|| StoreError::Invalid(format!("print job {job_id} vanished")))?;
+    tx.commit().await?;
+    tracing::info!(order = %p.order_id, copies, job = job_id, "reprint queued by staff");
+    crate::photos::spawn_queue(ctx);
+    Ok(Reprint { payment: p, print })
 }
 
 pub async fn find(ctx: &AppContext, key: &str) -> Result<Payment> {
@@ -997,7 +1119,42 @@ pub fn disk_space(path: &Path) -> Option<(u64, u64)> {
     ))
 }
 
-/// Everything the Devices page shows; what this build cannot know is `"unknown"`.
+fn component_json(ctx: &AppContext, name: &str) -> serde_json::Value {
+    match ctx.maintenance.components().get(name) {
+        Some(r) => serde_json::json!({"state": r.status, "detail": r.detail, "reported_at": r.at}),
+        None => {
+            serde_json::json!({"state": "unknown", "detail": "not reported yet", "reported_at": null})
+        }
+    }
+}
+
+/// The tunnel as the maintenance health check last saw it (`maintenance::tunnel::check_once`):
+/// `not configured` without `server.public_url`, `unknown` until the first check ends, then
+/// `up` or `down` with the time and result of the last check.
+fn tunnel_json(ctx: &AppContext) -> serde_json::Value {
+    let Some(url) = &ctx.config.server.public_url else {
+        return serde_json::json!({"state": "not configured", "public_url": null});
+    };
+    let t = ctx.maintenance.tunnel();
+    let sup = ctx.maintenance.supervisor();
+    serde_json::json!({
+        "state": t.state,
+        "public_url": url,
+        "last_check_at": t.last_check_at,
+        "last_ok_at": t.last_ok_at,
+        "last_error": t.last_error,
+        "latency_ms": t.last_latency_ms,
+        "consecutive_failures": t.consecutive_failures,
+        "accepting_payments": crate::maintenance::tunnel::accepting_payments(ctx).is_ok(),
+        "supervisor": if sup.enabled {
+            serde_json::json!({"running": sup.running, "restarts": sup.restarts, "last_exit": sup.last_exit})
+        } else {
+            serde_json::Value::Null
+        },
+    })
+}
+
+/// Everything the Devices page shows; what nobody has reported yet is `"unknown"`.
 pub async fn devices(ctx: &AppContext) -> Result<serde_json::Value> {
     let db = ctx.store.path();
     let file_len = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
@@ -1005,16 +1162,18 @@ pub async fn devices(ctx: &AppContext) -> Result<serde_json::Value> {
     let (free, total) = disk_space(&ctx.data_dir)
         .map(|(f, t)| (serde_json::json!(f), serde_json::json!(t)))
         .unwrap_or((serde_json::json!("unknown"), serde_json::json!("unknown")));
-    // Printer and paper from the photos pipeline (`photos::readiness`).
+    // Printer and paper from the photos pipeline (`photos::readiness`), plus what the printer
+    // last reported to the maintenance state (`maintenance::report_component`).
+    let reported = component_json(ctx, "printer");
     let (printer, paper) = match crate::photos::readiness(ctx, 1).await {
         Ok(r) => (
             serde_json::json!({"state": if r.ready { "ready" } else { "not ready" },
-                               "reason": r.reason, "printer": r.printer}),
+                               "reason": r.reason, "printer": r.printer, "reported": reported}),
             serde_json::json!({"state": "known", "available": r.paper_available,
                                "roll_size": r.paper_roll_size}),
         ),
         Err(e) => (
-            serde_json::json!({"state": "unknown", "reason": e.to_string()}),
+            serde_json::json!({"state": "unknown", "reason": e.to_string(), "reported": reported}),
             serde_json::json!({"state": "unknown"}),
         ),
     };
@@ -1026,20 +1185,72 @@ pub async fn devices(ctx: &AppContext) -> Result<serde_json::Value> {
         last.insert(source, serde_json::json!(at));
     }
     Ok(serde_json::json!({
-        // SEAM: the camera lives in the kiosk page (getUserMedia); the core cannot see it.
-        "camera": {"state": "unknown"},
+        // The camera lives in the kiosk page (getUserMedia); it reports through the
+        // maintenance state. Until it does, it is unknown.
+        "camera": component_json(ctx, "camera"),
         "printer": printer,
         "paper": paper,
         "database": {"path": db.display().to_string(),
                      "size_bytes": ctx.store.database_bytes().await?,
                      "file_bytes": file_len(db) + file_len(&wal)},
         "disk": {"path": ctx.data_dir.display().to_string(), "free_bytes": free, "total_bytes": total},
-        // SEAM: a live tunnel probe belongs to the maintenance helper; the URL is what we know.
-        "tunnel": {"state": if ctx.config.server.public_url.is_some() { "unknown" } else { "not configured" },
-                   "public_url": ctx.config.server.public_url},
+        "tunnel": tunnel_json(ctx),
         "last_callback": last,
         "mode": format!("{:?}", ctx.config.mode).to_lowercase(),
     }))
+}
+
+// ---------------------------------------------------------------- alerts
+
+/// Staff alerts from the maintenance jobs (newest first; `open_only` leaves out acknowledged and
+/// resolved ones), with the open counts per severity.
+pub async fn alerts(ctx: &AppContext, open_only: bool, limit: i64) -> Result<serde_json::Value> {
+    use crate::store::maintenance as mq;
+    let pool = ctx.store.pool();
+    let rows = mq::list_alerts(pool, open_only, limit).await?;
+    let counts: BTreeMap<String, i64> = mq::open_alert_counts(pool).await?.into_iter().collect();
+    Ok(serde_json::json!({"alerts": rows, "open": counts}))
+}
+
+/// Acknowledge an open alert (it leaves the open list; the maintenance job raises it anew if
+/// the problem comes back after the repeat window), audited in the same transaction.
+pub async fn acknowledge_alert(
+    ctx: &AppContext,
+    actor: Actor,
+    id: i64,
+) -> Result<crate::store::maintenance::AlertRow> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.store.begin_write().await?;
+    let Some(alert) = sq::alert_by_id(&mut tx, id).await? else {
+        return Err(PanelError::NotFound(format!("no alert {id}")));
+    };
+    if !sq::acknowledge_open_alert(&mut tx, id, now).await? {
+        return Err(PanelError::Conflict(format!(
+            "alert {id} is already {}",
+            if alert.resolved_at.is_some() {
+                "resolved"
+            } else {
+                "acknowledged"
+            }
+        )));
+    }
+    sq::insert_audit(
+        &mut tx,
+        &NewAudit {
+            action: "alert_ack",
+            actor: actor.as_str(),
+            payment_id: None,
+            order_id: None,
+            reason: None,
+            detail: serde_json::json!({"alert": id, "kind": alert.kind, "severity": alert.severity,
+                                       "message": alert.message}),
+        },
+        now,
+    )
+    .await?;
+    let after = sq::alert_by_id(&mut tx, id).await?.unwrap_or(alert);
+    tx.commit().await?;
+    Ok(after)
 }
 
 /// Paper refill through the photos pipeline (`photos::reset_paper`), audited.

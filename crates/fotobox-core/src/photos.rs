@@ -164,6 +164,8 @@ pub struct Readiness {
     /// Why not (shown to staff; the customer sees "out of service").
     pub reason: Option<String>,
     pub printer: String,
+    /// The printer itself can take a job (paused, disabled or unknown printers cannot).
+    pub printer_ready: bool,
     /// Prints left on the roll minus copies already queued.
     pub paper_available: i64,
     pub paper_roll_size: i64,
@@ -504,6 +506,7 @@ pub async fn process_queue_with(
     let _guard = lock.lock().await;
     let printer = printer(ctx);
     let mut report = QueueReport::default();
+    let mut last_failure: Option<String> = None;
     // Each job gets at most max_attempts tries per run (each try increments `attempts`).
     let mut passes = 0u64;
     loop {
@@ -525,7 +528,16 @@ pub async fn process_queue_with(
         };
         match outcome {
             Outcome::Printed => report.printed += 1,
-            Outcome::Failed => report.failed += 1,
+            Outcome::Failed => {
+                report.failed += 1;
+                let why = load_job(ctx, job.id)
+                    .await
+                    .ok()
+                    .and_then(|j| j.last_error)
+                    .unwrap_or_else(|| "printing failed".into());
+                last_failure = Some(why);
+            }
+            Outcome::Dropped => report.failed += 1,
             Outcome::Requeued => {
                 report.requeued += 1;
                 tokio::time::sleep(Duration::from_millis(ctx.config.printer.poll_ms)).await;
@@ -536,12 +548,32 @@ pub async fn process_queue_with(
             }
         }
     }
+    // Staff hear of failed prints (the orders are flagged for a reprint); a later good print
+    // closes the alert.
+    if let Some(why) = last_failure {
+        let n = report.failed;
+        crate::maintenance::alerts::raise(
+            ctx,
+            crate::maintenance::alerts::AlertKind::PrinterError,
+            PRINT_FAILED_ALERT,
+            &format!("Printing failed ({n} job(s); flagged for a reprint): {why}"),
+        )
+        .await;
+    } else if report.printed > 0 {
+        crate::maintenance::alerts::resolve(ctx, PRINT_FAILED_ALERT).await;
+    }
     Ok(report)
 }
 
+/// Alert key of failed print jobs (the printer's own state is `printer_error`).
+pub const PRINT_FAILED_ALERT: &str = "print_failed";
+
 enum Outcome {
     Printed,
+    /// The printer failed the job (refused it, lost it or never finished it).
     Failed,
+    /// Not the printer's fault: the order is no longer paid, or nothing is left to print.
+    Dropped,
     Requeued,
     Wait(String),
 }
@@ -569,7 +601,7 @@ async fn attempt(
         )
         .await?;
         tx.commit().await?;
-        return Ok(Outcome::Failed);
+        return Ok(Outcome::Dropped);
     };
     let file = photo.and_then(|ph| ph.composite_path).map(PathBuf::from);
     let Some(file) = file.filter(|f| f.is_file()) else {
@@ -830,7 +862,7 @@ async fn recompose_or_flag(
     q::fail_job(&mut tx, job.id, reason, now).await?;
     flag(&mut tx, p.id, reason, "refund", now).await?;
     tx.commit().await?;
-    Ok(Outcome::Failed)
+    Ok(Outcome::Dropped)
 }
 
 async fn flag(
@@ -1001,6 +1033,7 @@ pub async fn readiness(ctx: &AppContext, copies: i64) -> Result<Readiness, Photo
         q::pending_copies(&mut conn).await?
     };
     let available = roll.remaining - pending;
+    let printer_ready = status == PrinterStatus::Ready;
     let reason = match status {
         PrinterStatus::NotReady(r) => Some(r),
         PrinterStatus::Ready if available < copies.max(1) => Some(format!(
@@ -1013,6 +1046,7 @@ pub async fn readiness(ctx: &AppContext, copies: i64) -> Result<Readiness, Photo
         ready: reason.is_none(),
         reason,
         printer: printer.describe(),
+        printer_ready,
         paper_available: available,
         paper_roll_size: roll.roll_size,
     })

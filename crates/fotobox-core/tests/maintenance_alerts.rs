@@ -1,10 +1,12 @@
 //! Staff alerts through a local fake Telegram Bot API (de-duplication, retries, the token never
-//! stored or logged), the background sender, the daily summary, and the health and metrics
-//! endpoints.
+//! stored or logged), the background sender, the daily summary, the device checks that raise and
+//! resolve printer, paper, disk and camera alerts (fake CUPS, the kiosk page's calls), and the
+//! health and metrics endpoints.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 mod maintenance_support;
+mod photos_support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -15,9 +17,12 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
 use fotobox_core::maintenance::alerts::{self, AlertKind, Raised};
-use fotobox_core::maintenance::{self, Level};
+use fotobox_core::maintenance::{self, devices};
+use fotobox_core::photos::{self, Failpoint};
 use fotobox_core::store::maintenance as mq;
-use maintenance_support::{app, fake_server};
+use fotobox_core::AppContext;
+use maintenance_support::{app, context, fake_server};
+use photos_support::{paid_order, shots, FakeCups};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "123456:SECRET-BOT-TOKEN";
@@ -225,6 +230,7 @@ async fn health_reports_each_part_and_metrics_are_prometheus_text() {
     let (status, h) = common::send(t.api(), "GET", "/healthz", None, None).await;
     assert_eq!(status, StatusCode::OK, "{h}");
     assert_eq!(h["database"]["status"], "ok");
+    // Nothing has reported the devices yet.
     assert_eq!(h["camera"]["status"], "unknown");
     assert_eq!(h["printer"]["status"], "unknown");
     assert_eq!(h["tunnel"]["configured"], false);
@@ -239,8 +245,26 @@ async fn health_reports_each_part_and_metrics_are_prometheus_text() {
     );
     assert_eq!(h["accepting_payments"], true);
 
-    // A subsystem reports: the camera is lost, the kiosk is down.
-    maintenance::report_component(&t.ctx, "camera", Level::Down, "no camera on USB");
+    // The scheduler's device check reports the printer (the test kiosk prints to a folder).
+    maintenance::scheduler_tick(&t.ctx).await;
+    let (_, h) = common::send(t.api(), "GET", "/healthz", None, None).await;
+    assert_eq!(h["printer"]["status"], "ok", "{h}");
+    assert!(
+        h["printer"]["detail"].as_str().unwrap().contains("ready"),
+        "{h}"
+    );
+    assert_eq!(h["camera"]["status"], "unknown");
+
+    // The kiosk page loses the camera and calls staff: the kiosk is down.
+    let (s, _) = common::send(
+        t.api(),
+        "POST",
+        "/api/kiosk/staff-call",
+        Some(json!({"reason": "camera"})),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
     let (status, h) = common::send(t.api(), "GET", "/healthz", None, None).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(h["camera"]["status"], "down");
@@ -289,4 +313,187 @@ async fn health_reports_each_part_and_metrics_are_prometheus_text() {
         let value = line.rsplit(' ').next().unwrap();
         assert!(value.parse::<f64>().is_ok(), "bad sample line {line:?}");
     }
+}
+
+async fn open_alerts(ctx: &AppContext, kind: &str) -> Vec<mq::AlertRow> {
+    mq::list_alerts(ctx.store.pool(), true, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.kind == kind)
+        .collect()
+}
+
+async fn health(t: &common::TestApp) -> Value {
+    common::send(t.api(), "GET", "/healthz", None, None).await.1
+}
+
+#[tokio::test]
+async fn the_device_check_raises_and_resolves_printer_and_paper_alerts() {
+    let cups = FakeCups::new();
+    let t = common::TestApp::with_extra(&format!(
+        "{}\n[alerts]\npaper_low_prints = 2\n",
+        cups.config(5)
+    ))
+    .await;
+    let ctx = &t.ctx;
+
+    // All well: no alert, the printer is ok.
+    devices::check(ctx).await;
+    assert!(mq::list_alerts(ctx.store.pool(), true, 100)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(health(&t).await["printer"]["status"], "ok");
+
+    // Staff paused the printer: one printer_error alert, however often the check runs.
+    cups.set("paused", true);
+    devices::check(ctx).await;
+    devices::check(ctx).await;
+    let errs = open_alerts(ctx, "printer_error").await;
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(errs[0].occurrences, 1);
+    assert_eq!(errs[0].severity, "critical");
+    assert!(errs[0].message.contains("paused"), "{}", errs[0].message);
+    let h = health(&t).await;
+    assert_eq!(h["printer"]["status"], "down", "{h}");
+    assert!(h["printer"]["detail"].as_str().unwrap().contains("paused"));
+    // Resumed: resolved.
+    cups.set("paused", false);
+    devices::check(ctx).await;
+    assert!(open_alerts(ctx, "printer_error").await.is_empty());
+    assert_eq!(health(&t).await["printer"]["status"], "ok");
+
+    // 3 of 5 prints queued: 2 left, paper low (a warning; the printer part degraded).
+    let order = paid_order(ctx, "postcard", 3).await;
+    photos::create_photo_with(ctx, &order, shots(1), Failpoint::default())
+        .await
+        .unwrap();
+    devices::check(ctx).await;
+    let low = open_alerts(ctx, "paper_low").await;
+    assert_eq!(low.len(), 1);
+    assert_eq!(low[0].severity, "warning");
+    assert!(
+        low[0].message.contains("2 prints left"),
+        "{}",
+        low[0].message
+    );
+    assert_eq!(health(&t).await["printer"]["status"], "degraded");
+    assert_eq!(photos::process_queue(ctx).await.unwrap().printed, 1);
+
+    // The kiosk page's readiness check sees the roll run out: paper out replaces paper low.
+    let order = paid_order(ctx, "postcard", 2).await;
+    photos::create_photo_with(ctx, &order, shots(1), Failpoint::default())
+        .await
+        .unwrap();
+    let (_, r) = common::send(t.api(), "GET", "/api/kiosk/readiness", None, None).await;
+    assert_eq!(r["reason"], "paper", "{r}");
+    let out = open_alerts(ctx, "paper_out").await;
+    assert_eq!(out.len(), 1);
+    assert!(
+        out[0].message.contains("Paper is out"),
+        "{}",
+        out[0].message
+    );
+    assert!(open_alerts(ctx, "paper_low").await.is_empty());
+    assert_eq!(health(&t).await["printer"]["status"], "down");
+
+    // Staff refill: resolved at the next check.
+    photos::reset_paper(ctx, Some(100)).await.unwrap();
+    devices::check(ctx).await;
+    assert!(open_alerts(ctx, "paper_out").await.is_empty());
+    assert!(open_alerts(ctx, "paper_low").await.is_empty());
+    assert_eq!(health(&t).await["printer"]["status"], "ok");
+}
+
+#[tokio::test]
+async fn failed_print_jobs_raise_a_printer_alert_until_a_print_succeeds() {
+    let cups = FakeCups::new();
+    let t = common::TestApp::with_extra(&cups.config(50)).await;
+    let ctx = &t.ctx;
+
+    cups.set("fail", true);
+    let order = paid_order(ctx, "postcard", 1).await;
+    photos::create_photo_with(ctx, &order, shots(1), Failpoint::default())
+        .await
+        .unwrap();
+    let rep = photos::process_queue(ctx).await.unwrap();
+    assert_eq!(rep.failed, 1, "{rep:?}");
+    let failed = open_alerts(ctx, "printer_error").await;
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].dedup_key, photos::PRINT_FAILED_ALERT);
+    assert!(
+        failed[0].message.contains("on fire"),
+        "{}",
+        failed[0].message
+    );
+
+    // The printer works again: the next good print closes the alert.
+    cups.set("fail", false);
+    let order = paid_order(ctx, "postcard", 1).await;
+    photos::create_photo_with(ctx, &order, shots(1), Failpoint::default())
+        .await
+        .unwrap();
+    assert_eq!(photos::process_queue(ctx).await.unwrap().printed, 1);
+    assert!(open_alerts(ctx, "printer_error").await.is_empty());
+}
+
+#[tokio::test]
+async fn the_kiosk_page_reports_the_camera_lost_and_working_again() {
+    let t = common::TestApp::new().await;
+    let ctx = &t.ctx;
+    let order = paid_order(ctx, "postcard", 1).await;
+    let (s, _) = common::send(
+        t.api(),
+        "POST",
+        "/api/kiosk/staff-call",
+        Some(json!({"order_id": order, "reason": "camera"})),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let lost = open_alerts(ctx, "camera_lost").await;
+    assert_eq!(lost.len(), 1);
+    assert!(lost[0].message.contains(&order), "{}", lost[0].message);
+    assert_eq!(health(&t).await["camera"]["status"], "down");
+    // Other reasons say nothing about the camera.
+    common::send(
+        t.api(),
+        "POST",
+        "/api/kiosk/staff-call",
+        Some(json!({"reason": "help"})),
+        None,
+    )
+    .await;
+    assert_eq!(open_alerts(ctx, "camera_lost").await[0].occurrences, 1);
+
+    // The page uploads a shot: the camera works again.
+    let req = axum::http::Request::builder()
+        .method("POST")
+        .uri(format!("/api/kiosk/orders/{order}/shots/0"))
+        .header("content-type", "image/png")
+        .body(axum::body::Body::from(shots(1).remove(0)))
+        .unwrap();
+    let (s, _) = common::send_raw(t.api(), req).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(open_alerts(ctx, "camera_lost").await.is_empty());
+    let h = health(&t).await;
+    assert_eq!(h["camera"]["status"], "ok", "{h}");
+}
+
+#[tokio::test]
+async fn disk_low_is_raised_from_the_measured_free_space_and_resolved() {
+    // No disk has a petabyte free: the measured space is under the minimum.
+    let t = app("", "[alerts]\ndisk_min_free_mb = 1000000000\n").await;
+    devices::check_disk(&t.ctx).await;
+    devices::check_disk(&t.ctx).await;
+    let low = open_alerts(&t.ctx, "disk_low").await;
+    assert_eq!(low.len(), 1);
+    assert_eq!(low[0].occurrences, 1);
+    assert!(low[0].message.contains("data folder"), "{}", low[0].message);
+
+    // Restarted with a minimum every disk meets: the first check resolves it.
+    let ctx = context(t.dir.path(), "", "[alerts]\ndisk_min_free_mb = 1\n").await;
+    devices::check_disk(&ctx).await;
+    assert!(open_alerts(&ctx, "disk_low").await.is_empty());
 }

@@ -1,5 +1,6 @@
 //! Automatic backups with a moved clock (no real days pass), retention of daily and monthly
-//! backups, the backup before a migration, and retention/archiving of old payments.
+//! backups, the backup before a migration, and retention/archiving of old payments on its own
+//! daily schedule (after the backup when backups are on).
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -7,7 +8,7 @@ mod maintenance_support;
 
 use chrono::{DateTime, Duration, Utc};
 use fotobox_core::maintenance::backups::{self, select_for_deletion};
-use fotobox_core::maintenance::retention;
+use fotobox_core::maintenance::{self, retention};
 use fotobox_core::store::backup::verify_backup_file;
 use fotobox_core::store::{db_time, maintenance as mq, Store};
 use maintenance_support::{app, context};
@@ -208,4 +209,118 @@ async fn retention_archives_old_payments_and_deletes_old_cancelled_ones() {
     // Nothing more to do on a second run.
     let r = retention::run(ctx).await.unwrap();
     assert_eq!((r.archived, r.deleted_cancelled), (0, 0));
+}
+
+/// The retention runs recorded so far, oldest first.
+async fn retention_runs(ctx: &fotobox_core::AppContext) -> Vec<mq::RunRow> {
+    let mut runs: Vec<_> = mq::recent_runs(ctx.store.pool(), 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.job == "retention")
+        .collect();
+    runs.reverse();
+    runs
+}
+
+/// Make the order cancelled `days` ago (retention deletes it after 30 days).
+async fn cancel_days_ago(ctx: &fotobox_core::AppContext, order_id: &str, days: i64) {
+    let then = db_time(ctx.clock.now() - Duration::days(days));
+    sqlx::query("UPDATE payments SET status = 'canceled', cancel_reason = 'expired', created_at = ?, updated_at = ? WHERE order_id = ?")
+        .bind(&then).bind(&then).bind(order_id).execute(ctx.store.pool()).await.unwrap();
+}
+
+#[tokio::test]
+async fn retention_runs_daily_on_its_own_when_backups_are_off() {
+    let t = app(
+        "",
+        "[schedule]\nbackup_time = \"03:30\"\n[backup]\nenabled = false\n",
+    )
+    .await;
+    let ctx = &t.ctx;
+    let first = t.order("click", "strip", 1).await["order_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    cancel_days_ago(ctx, &first, 40).await;
+
+    // The first look catches up (no run yet): the old cancelled order is gone, no backup taken.
+    maintenance::scheduler_tick(ctx).await;
+    assert!(ctx
+        .store
+        .payment_by_order_id(&first)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(retention_runs(ctx).await.len(), 1);
+    assert!(backups::list_dir(&backups::auto_dir(&ctx.config, &ctx.data_dir)).is_empty());
+
+    // Looks during the same day do nothing more.
+    let second = t.order("click", "strip", 1).await["order_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    cancel_days_ago(ctx, &second, 40).await;
+    let slot = backups::last_slot(
+        ctx.clock.now(),
+        chrono::NaiveTime::from_hms_opt(3, 30, 0).unwrap(),
+        ctx.config.schedule.offset(),
+    );
+    let before_next = slot + Duration::days(1) - Duration::minutes(10);
+    if before_next > ctx.clock.now() {
+        ctx.clock.advance(before_next - ctx.clock.now());
+    }
+    maintenance::scheduler_tick(ctx).await;
+    assert_eq!(retention_runs(ctx).await.len(), 1);
+    assert!(ctx
+        .store
+        .payment_by_order_id(&second)
+        .await
+        .unwrap()
+        .is_some());
+
+    // After the next 03:30 local: run again, once.
+    ctx.clock.advance(Duration::minutes(11));
+    maintenance::scheduler_tick(ctx).await;
+    maintenance::scheduler_tick(ctx).await;
+    let runs = retention_runs(ctx).await;
+    assert_eq!(runs.len(), 2);
+    assert!(runs[1].ok);
+    assert!(ctx
+        .store
+        .payment_by_order_id(&second)
+        .await
+        .unwrap()
+        .is_none());
+}
+
+#[tokio::test]
+async fn with_backups_on_retention_runs_right_after_the_daily_backup() {
+    let t = app("", "[schedule]\nbackup_time = \"03:30\"\n").await;
+    let ctx = &t.ctx;
+    maintenance::scheduler_tick(ctx).await;
+    ctx.clock.advance(Duration::days(1));
+    maintenance::scheduler_tick(ctx).await;
+    let runs: Vec<_> = {
+        let mut r = mq::recent_runs(ctx.store.pool(), 100).await.unwrap();
+        r.reverse();
+        r.into_iter()
+            .filter(|r| r.job == "backup" || r.job == "retention")
+            .map(|r| (r.job, r.ok, r.started_at))
+            .collect()
+    };
+    let jobs: Vec<&str> = runs.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(
+        jobs,
+        ["backup", "retention", "backup", "retention"],
+        "{runs:?}"
+    );
+    assert!(runs.iter().all(|r| r.1), "{runs:?}");
+    assert_eq!(
+        backups::list_dir(&backups::auto_dir(&ctx.config, &ctx.data_dir))
+            .iter()
+            .filter(|b| b.automatic)
+            .count(),
+        2
+    );
 }

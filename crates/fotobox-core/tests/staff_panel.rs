@@ -3,11 +3,17 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+mod maintenance_support;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chrono::Duration;
 use common::{send, send_raw, TestApp, STAFF_TOKEN};
+use fotobox_core::maintenance::alerts::{self, AlertKind, Raised};
+use fotobox_core::maintenance::{self, tunnel, Level};
 use fotobox_core::panel;
 use fotobox_core::store::payments as q;
 use serde_json::{json, Value};
@@ -718,6 +724,27 @@ async fn dashboard_stats_equal_the_database_and_get_api_stats() {
     assert_eq!(hours, paid);
 }
 
+/// A fake public URL whose `/healthz` answers ok while `up` is true (the tunnel's far end).
+async fn fake_public(up: Arc<AtomicBool>) -> String {
+    let router = axum::Router::new().route(
+        "/healthz",
+        axum::routing::get(move || {
+            let up = up.clone();
+            async move {
+                if up.load(Ordering::SeqCst) {
+                    (StatusCode::OK, axum::Json(json!({"status": "ok"})))
+                } else {
+                    (
+                        StatusCode::BAD_GATEWAY,
+                        axum::Json(json!({"error": "tunnel not connected"})),
+                    )
+                }
+            }
+        }),
+    );
+    maintenance_support::fake_server(router).await.0
+}
+
 #[tokio::test]
 async fn devices_report_what_is_known_and_unknown() {
     let app = app_with_pin().await;
@@ -726,9 +753,21 @@ async fn devices_report_what_is_known_and_unknown() {
     assert_eq!(s, StatusCode::OK, "{d}");
     assert!(d["database"]["size_bytes"].as_i64().unwrap() > 0);
     assert!(d["disk"]["free_bytes"].as_u64().unwrap() > 0);
+    // Nobody has reported the camera or printer yet; no public URL means no tunnel.
     assert_eq!(d["camera"]["state"], "unknown");
+    assert!(d["camera"]["reported_at"].is_null());
+    assert_eq!(d["printer"]["reported"]["state"], "unknown");
     assert_eq!(d["tunnel"]["state"], "not configured");
     assert!(d["last_callback"]["payme"].is_null());
+    // What the subsystems report to the maintenance state shows up.
+    maintenance::report_component(&app.ctx, "camera", Level::Ok, "USB camera 1280x720");
+    maintenance::report_component(&app.ctx, "printer", Level::Degraded, "ribbon low");
+    let (_, d) = send(app.api(), "GET", "/api/staff/devices", None, Some(&t)).await;
+    assert_eq!(d["camera"]["state"], "ok", "{d}");
+    assert_eq!(d["camera"]["detail"], "USB camera 1280x720");
+    assert!(d["camera"]["reported_at"].is_string());
+    assert_eq!(d["printer"]["reported"]["state"], "degraded");
+    assert_eq!(d["printer"]["reported"]["detail"], "ribbon low");
     let (s, d) = send(
         app.api(),
         "POST",
@@ -741,6 +780,208 @@ async fn devices_report_what_is_known_and_unknown() {
     assert_eq!(d["paper"]["roll_size"], 700);
     let (_, audit) = app.ctx.store.audit_entries(None, 1, 0).await.unwrap();
     assert_eq!(audit[0].action, "paper_reset");
+}
+
+async fn tunnel_view(app: &TestApp, t: &str) -> Value {
+    let (s, d) = send(app.api(), "GET", "/api/staff/devices", None, Some(t)).await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    d["tunnel"].clone()
+}
+
+#[tokio::test]
+async fn devices_show_the_tunnel_state_after_real_checks() {
+    let up = Arc::new(AtomicBool::new(true));
+    let url = fake_public(up.clone()).await;
+    let app = maintenance_support::app(&format!("public_url = \"{url}\""), "").await;
+    panel::set_pin(&app.ctx, PIN, "test").await.unwrap();
+    let t = session(&app).await;
+    // Configured but not checked yet: unknown, and payments wait for the first check.
+    let tun = tunnel_view(&app, &t).await;
+    assert_eq!(tun["state"], "unknown", "{tun}");
+    assert_eq!(tun["public_url"], url.as_str());
+    assert!(tun["last_check_at"].is_null());
+    assert_eq!(tun["accepting_payments"], false);
+    // A real check through the fake public URL: up, with its time.
+    let at = |v: &Value| {
+        chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("{v}")))
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
+    let before = app.ctx.clock.now();
+    let r = tunnel::check_once(&app.ctx).await.unwrap();
+    assert!(r.ok, "{r:?}");
+    let tun = tunnel_view(&app, &t).await;
+    assert_eq!(tun["state"], "up", "{tun}");
+    let checked = at(&tun["last_check_at"]);
+    assert!(checked >= before && checked <= app.ctx.clock.now(), "{tun}");
+    assert_eq!(tun["last_ok_at"], tun["last_check_at"]);
+    assert!(tun["last_error"].is_null());
+    assert_eq!(tun["accepting_payments"], true);
+    // The far end stops answering: one failure is noted (still up), two take it down.
+    up.store(false, Ordering::SeqCst);
+    app.ctx.clock.advance(Duration::seconds(60));
+    tunnel::check_once(&app.ctx).await.unwrap();
+    let tun = tunnel_view(&app, &t).await;
+    assert_eq!(
+        (tun["state"].as_str(), tun["consecutive_failures"].as_i64()),
+        (Some("up"), Some(1)),
+        "{tun}"
+    );
+    assert!(
+        tun["last_error"].as_str().unwrap().contains("HTTP 502"),
+        "{tun}"
+    );
+    app.ctx.clock.advance(Duration::seconds(60));
+    tunnel::check_once(&app.ctx).await.unwrap();
+    let tun = tunnel_view(&app, &t).await;
+    assert_eq!(tun["state"], "down", "{tun}");
+    assert_eq!(tun["consecutive_failures"], 2);
+    assert!(at(&tun["last_check_at"]) >= checked + Duration::seconds(120));
+    assert_eq!(at(&tun["last_ok_at"]), checked);
+    assert_eq!(tun["accepting_payments"], false);
+}
+
+#[tokio::test]
+async fn staff_alerts_need_a_session_list_open_ones_and_acknowledge_with_audit() {
+    let app = app_with_pin().await;
+    let ctx = &app.ctx;
+    let paper = alerts::raise(
+        ctx,
+        AlertKind::PaperLow,
+        "paper_low",
+        "Paper low: 20 prints left",
+    )
+    .await;
+    let Raised::New(paper_id) = paper else {
+        panic!("{paper:?}")
+    };
+    app.ctx.clock.advance(Duration::seconds(1));
+    alerts::raise(ctx, AlertKind::TunnelDown, "tunnel_down", "Tunnel down").await;
+    alerts::raise(
+        ctx,
+        AlertKind::BackupFailed,
+        "backup_failed",
+        "Backup failed",
+    )
+    .await;
+    alerts::resolve(ctx, "backup_failed").await;
+
+    // Auth: neither nothing nor a made-up bearer gets in.
+    assert_eq!(
+        send(app.api(), "GET", "/api/staff/alerts", None, None)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        send(
+            app.api(),
+            "GET",
+            "/api/staff/alerts",
+            None,
+            Some("not-a-session")
+        )
+        .await
+        .0,
+        StatusCode::UNAUTHORIZED
+    );
+    let path = format!("/api/staff/alerts/{paper_id}/ack");
+    assert_eq!(
+        send(app.api(), "POST", &path, None, None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // A PIN session sees the open alerts, newest first, with counts per severity.
+    let t = session(&app).await;
+    let (s, v) = send(app.api(), "GET", "/api/staff/alerts", None, Some(&t)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let kinds: Vec<&str> = v["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["tunnel_down", "paper_low"], "{v}");
+    assert_eq!(v["alerts"][1]["message"], "Paper low: 20 prints left");
+    assert_eq!(v["open"], json!({"critical": 1, "warning": 1}));
+    let (_, all) = send(app.api(), "GET", "/api/staff/alerts?all=1", None, Some(&t)).await;
+    assert_eq!(all["alerts"].as_array().unwrap().len(), 3, "{all}");
+
+    // Acknowledge: gone from the open list, audited with who did it.
+    let (s, v) = send(app.api(), "POST", &path, None, Some(&t)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(v["alert"]["acknowledged_at"].is_string(), "{v}");
+    let (_, v) = send(app.api(), "GET", "/api/staff/alerts", None, Some(&t)).await;
+    assert_eq!(v["alerts"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v["alerts"][0]["kind"], "tunnel_down");
+    assert_eq!(v["open"], json!({"critical": 1}));
+    let (_, audit) = app.ctx.store.audit_entries(None, 1, 0).await.unwrap();
+    assert_eq!(
+        (audit[0].action.as_str(), audit[0].actor.as_str()),
+        ("alert_ack", "pin:browser")
+    );
+    assert!(audit[0]
+        .detail_json
+        .as_deref()
+        .unwrap()
+        .contains("paper_low"));
+    // Twice, resolved or unknown: refused, nothing more audited.
+    assert_eq!(
+        send(app.api(), "POST", &path, None, Some(&t)).await.0,
+        StatusCode::CONFLICT
+    );
+    let resolved_id = all["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "backup_failed")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        send(
+            app.api(),
+            "POST",
+            &format!("/api/staff/alerts/{resolved_id}/ack"),
+            None,
+            Some(&t)
+        )
+        .await
+        .0,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        send(
+            app.api(),
+            "POST",
+            "/api/staff/alerts/99999/ack",
+            None,
+            Some(&t)
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    let (total, _) = app.ctx.store.audit_entries(None, 100, 0).await.unwrap();
+    let acks: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM staff_audit WHERE action = 'alert_ack'")
+            .fetch_one(app.ctx.store.pool())
+            .await
+            .unwrap();
+    assert!(total >= 2);
+    assert_eq!(acks, 1);
+    // The panel page has the Alerts view.
+    let (_, body) = send_raw(
+        app.api(),
+        Request::builder()
+            .uri("/staff.html")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    let html = String::from_utf8_lossy(&body);
+    assert!(html.contains(r#"data-page="alerts""#));
+    assert!(html.contains(r#"id="page-alerts""#));
 }
 
 #[tokio::test]

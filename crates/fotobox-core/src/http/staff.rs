@@ -51,6 +51,8 @@ pub fn routes() -> Router<AppContext> {
         .route("/api/staff/backups/{name}/restore", post(restore))
         .route("/api/staff/clear", post(clear))
         .route("/api/staff/devices", get(devices))
+        .route("/api/staff/alerts", get(alerts))
+        .route("/api/staff/alerts/{id}/ack", post(ack_alert))
         .route("/api/staff/paper/reset", post(reset_paper))
         .route("/api/staff/settings/history", get(settings_history))
         .route("/api/staff/pin", post(change_pin))
@@ -404,13 +406,23 @@ async fn refund(
     Ok(Json(json!({"payment": p})))
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReprintBody {
+    reason: String,
+    copies: Option<i64>,
+}
+
 async fn reprint(
     PanelAuth(actor): PanelAuth,
     State(ctx): State<AppContext>,
     Path(id): Path<String>,
-) -> R<Json<Value>> {
-    let p = panel::reprint(&ctx, actor, &id).await?;
-    Ok(Json(json!({"payment": p})))
+    body: Result<ApiJson<ReprintBody>, super::ApiError>,
+) -> R<Json<panel::Reprint>> {
+    let ApiJson(b) = body.map_err(|e| PanelError::BadRequest(e.to_string()))?;
+    Ok(Json(
+        panel::reprint(&ctx, actor, &id, b.copies, &b.reason).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -502,6 +514,30 @@ async fn clear(
 
 async fn devices(_: PanelAuth, State(ctx): State<AppContext>) -> R<Json<Value>> {
     Ok(Json(panel::devices(&ctx).await?))
+}
+
+/// Staff alerts (the same `alerts` table the maintenance jobs write and Telegram sends): open
+/// ones by default, `?all=1` for the newest of every state.
+async fn alerts(
+    _: PanelAuth,
+    State(ctx): State<AppContext>,
+    Query(q): Query<HashMap<String, String>>,
+) -> R<Json<Value>> {
+    let all = matches!(q.get("all").map(String::as_str), Some("1" | "true" | "yes"));
+    let limit = parse_i64(&q, "limit", 100, 1000)?.max(1);
+    Ok(Json(panel::alerts(&ctx, !all, limit).await?))
+}
+
+async fn ack_alert(
+    PanelAuth(actor): PanelAuth,
+    State(ctx): State<AppContext>,
+    Path(id): Path<String>,
+) -> R<Json<Value>> {
+    let id = id
+        .parse::<i64>()
+        .map_err(|_| PanelError::NotFound(format!("no alert {id:?}")))?;
+    let a = panel::acknowledge_alert(&ctx, actor, id).await?;
+    Ok(Json(json!({"alert": a})))
 }
 
 #[derive(Debug, Deserialize, Default)]

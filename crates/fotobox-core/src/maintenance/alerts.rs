@@ -138,6 +138,22 @@ pub async fn resolve(ctx: &AppContext, key: &str) {
     }
 }
 
+/// Keep the alert `key` in step with a condition a check watches (printer, paper, disk,
+/// camera): raised when `problem` turns from absent to present, resolved when it clears. The
+/// first check after start counts as a change, so a problem still there after a restart is
+/// raised again (a repeat within the window) and one that cleared while the kiosk was off is
+/// resolved. A condition that stays the same writes nothing.
+pub async fn track(ctx: &AppContext, kind: AlertKind, key: &str, problem: Option<&str>) {
+    let before = ctx.maintenance.swap_condition(key, problem.is_some());
+    match problem {
+        Some(message) if before != Some(true) => {
+            raise(ctx, kind, key, message).await;
+        }
+        None if before != Some(false) => resolve(ctx, key).await,
+        _ => {}
+    }
+}
+
 /// Delay before retry number `attempt` (1-based): 30 s doubling, at most an hour.
 pub fn retry_delay(attempt: i64) -> chrono::Duration {
     let secs = 30i64.saturating_mul(1i64 << attempt.clamp(0, 8).saturating_sub(1).max(0));

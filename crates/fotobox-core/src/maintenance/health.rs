@@ -1,7 +1,9 @@
 //! The detailed health report (`GET /healthz` on the API listener, and the staff panel): each
 //! part with ok / degraded / down / unknown, and the overall status. Down when the kiosk cannot
 //! take payments safely (database, tunnel, disk nearly full); degraded when something needs
-//! attention; parts nobody has reported yet (camera, printer) are unknown and do not count.
+//! attention; parts nobody has reported yet (camera, printer) are unknown and do not count. The
+//! printer is reported by the device checks and the kiosk's readiness check, the camera by the
+//! kiosk page (see [`super::devices`]).
 
 use std::path::Path;
 use std::time::Instant;

@@ -1,15 +1,18 @@
 //! Unattended operation: automatic verified backups with retention, the start-up integrity check
 //! with recovery, data retention and archiving, tunnel supervision and health, the Click status
-//! fallback, staff alerts, the detailed health report and Prometheus metrics.
+//! fallback, staff alerts (raised by the device checks in [`devices`] too), the detailed health
+//! report and Prometheus metrics.
 //!
 //! Hooks elsewhere (each one line): `AppContext::new` calls [`recovery::prepare_database`]
 //! before the store is opened; `server::start` calls [`spawn`]; `http::api_router` mounts
 //! [`routes`] (detailed `/healthz`, `/metrics`, staff endpoints); `orders::create_order` asks
-//! [`tunnel::accepting_payments`].
+//! [`tunnel::accepting_payments`]; `kiosk` reports printer readiness and the camera to
+//! [`devices`]; the print queue raises `print_failed`.
 
 pub mod alerts;
 pub mod api;
 pub mod backups;
+pub mod devices;
 pub mod health;
 pub mod metrics;
 pub mod recovery;
@@ -31,7 +34,8 @@ use crate::context::AppContext;
 pub use api::routes;
 pub use health::Level;
 
-/// How often the scheduler looks at the clock (backups, retention, optimize, summary).
+/// How often the scheduler looks at the clock (backups, retention, optimize, device checks,
+/// summary).
 pub const SCHEDULER_EVERY: Duration = Duration::from_secs(30);
 /// The scheduler's first look, after start (keeps start-up and short runs quiet).
 pub const SCHEDULER_FIRST: Duration = Duration::from_secs(30);
@@ -88,6 +92,8 @@ struct Inner {
     tunnel: Mutex<TunnelStatus>,
     supervisor: Mutex<SupervisorStatus>,
     components: Mutex<BTreeMap<String, ComponentReport>>,
+    /// Conditions that [`alerts::track`] follows (alert key -> active), since start.
+    conditions: Mutex<BTreeMap<String, bool>>,
     last_optimize: Mutex<Option<DateTime<Utc>>>,
     sender: Notify,
 }
@@ -129,6 +135,12 @@ impl MaintenanceState {
         lock(&self.inner.components).clone()
     }
 
+    /// Record whether the condition behind alert `key` holds; returns what it was before
+    /// (`None`: not checked since start).
+    pub(crate) fn swap_condition(&self, key: &str, active: bool) -> Option<bool> {
+        lock(&self.inner.conditions).insert(key.to_string(), active)
+    }
+
     pub(crate) fn wake_sender(&self) {
         self.inner.sender.notify_one();
     }
@@ -164,22 +176,20 @@ pub fn report_component(ctx: &AppContext, name: &str, status: Level, detail: &st
     );
 }
 
-/// One scheduler step: daily backup (then retention), `PRAGMA optimize`, daily summary and the
-/// Click status fallback. Each part logs its own failures.
+/// One scheduler step: daily backup, daily retention (right after the backup when backups are
+/// on, on its own when they are off), `PRAGMA optimize`, device checks (printer, paper, disk),
+/// daily summary and the Click status fallback. Each part logs its own failures.
 pub async fn scheduler_tick(ctx: &AppContext) {
-    if backups::tick(ctx).await.is_some() {
-        if ctx.config.retention.enabled {
-            if let Err(e) = retention::run(ctx).await {
-                tracing::warn!(error = %e, "retention failed");
-            }
-        }
-        optimize(ctx).await;
-    } else if ctx
+    let backed_up = backups::tick(ctx).await.is_some();
+    let retained = retention::tick(ctx).await.is_some();
+    // (Asked every time: the periodic timer starts at the first look.)
+    let periodic = ctx
         .maintenance
-        .optimize_due(ctx.clock.now(), ctx.config.schedule.optimize_every_hours)
-    {
+        .optimize_due(ctx.clock.now(), ctx.config.schedule.optimize_every_hours);
+    if backed_up || retained || periodic {
         optimize(ctx).await;
     }
+    devices::check(ctx).await;
     alerts::summary_tick(ctx).await;
     crate::click_api::auto_check(ctx).await;
 }
@@ -195,7 +205,8 @@ pub async fn stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
 }
 
-/// Start the background tasks (scheduler, alert sender, tunnel health check and supervisor).
+/// Start the background tasks (scheduler with the device checks, alert sender, tunnel health
+/// check and supervisor).
 /// Each ends when `stop` turns true; the supervisor kills its command first.
 pub fn spawn(ctx: &AppContext, stop: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
     let mut tasks = Vec::new();

@@ -1,4 +1,5 @@
-//! Data retention in the live database, run after the daily backup:
+//! Data retention in the live database, run once a day at `schedule.backup_time` (right after
+//! the daily backup when backups are on, on its own when they are off; see [`tick`]):
 //! * finished payments (paid or cancelled) older than `retention.archive_after_days` are written
 //!   to a CSV file and to the archive database (with their events, provider transactions,
 //!   photos, print jobs... as JSON), both flushed to disk, and only then deleted from the live
@@ -80,6 +81,35 @@ fn csv_row(p: &Payment) -> Vec<String> {
         p.copies.to_string(),
         p.cancel_reason.clone().unwrap_or_default(),
     ]
+}
+
+/// Whether the daily retention is due at `now`: no run (good or failed) started since the
+/// latest local `schedule.backup_time` (a kiosk that was off at that time catches up).
+pub async fn due(ctx: &AppContext, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let slot = super::backups::last_slot(
+        now,
+        ctx.config.schedule.backup_at(),
+        ctx.config.schedule.offset(),
+    );
+    let last = q::last_run(ctx.store.pool(), "retention", false).await?;
+    Ok(!last.is_some_and(|r| r.started_at >= slot && r.started_at <= now + Duration::minutes(5)))
+}
+
+/// One scheduler step: run retention when it is enabled and due. The scheduler calls this right
+/// after the backup's own step, so with backups on it follows the day's backup. Returns the
+/// report of a run that succeeded.
+pub async fn tick(ctx: &AppContext) -> Option<RetentionReport> {
+    if !ctx.config.retention.enabled {
+        return None;
+    }
+    match due(ctx, ctx.clock.now()).await {
+        Ok(true) => run(ctx).await.ok(),
+        Ok(false) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot tell whether retention is due");
+            None
+        }
+    }
 }
 
 /// Run retention now.

@@ -316,6 +316,10 @@ pub struct AlertsConfig {
     /// Free space under which the disk counts as degraded (MiB); down under a tenth of it.
     #[serde(default = "default_disk_min", deserialize_with = "de_u64")]
     pub disk_min_free_mb: u64,
+    /// Raise `paper_low` when this many prints or fewer are left (after queued copies; 0: off).
+    /// `paper_out` is raised at none left.
+    #[serde(default = "default_paper_low", deserialize_with = "de_u64")]
+    pub paper_low_prints: u64,
 }
 
 fn default_telegram_url() -> String {
@@ -330,6 +334,9 @@ fn default_attempts() -> u64 {
 fn default_disk_min() -> u64 {
     1024
 }
+fn default_paper_low() -> u64 {
+    20
+}
 
 impl Default for AlertsConfig {
     fn default() -> Self {
@@ -341,6 +348,7 @@ impl Default for AlertsConfig {
             max_attempts: default_attempts(),
             daily_summary: true,
             disk_min_free_mb: default_disk_min(),
+            paper_low_prints: default_paper_low(),
         }
     }
 }

@@ -534,3 +534,29 @@ impl Store {
         open_flags(&mut conn).await
     }
 }
+
+/// Staff reprint of an order's print job: a `done` or `failed` job back to `queued` with
+/// `copies` (the order's or the staff's choice), its error and printer ids cleared. `attempts`
+/// keeps counting so every attempt's job title (`…-j<id>-a<n>`) stays unique. Returns `false`
+/// (nothing changed) when the job is still `queued` or `printing`: a second tap cannot queue a
+/// second print. Run it inside the caller's `BEGIN IMMEDIATE` transaction.
+pub async fn requeue_reprint(
+    conn: &mut SqliteConnection,
+    id: i64,
+    copies: i64,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let t = db_time(now);
+    let r = sqlx::query(
+        "UPDATE print_jobs SET state = 'queued', copies = ?, last_error = NULL, printer_job_id = NULL,
+                               submitted_at = NULL, finished_at = NULL, queued_at = ?, updated_at = ?
+         WHERE id = ? AND state IN ('done', 'failed')",
+    )
+    .bind(copies)
+    .bind(&t)
+    .bind(&t)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}

@@ -471,3 +471,34 @@ impl Store {
         result
     }
 }
+
+/// One alert by id (the maintenance jobs' `alerts` table), inside the caller's transaction.
+pub async fn alert_by_id(
+    conn: &mut SqliteConnection,
+    id: i64,
+) -> Result<Option<super::maintenance::AlertRow>> {
+    Ok(
+        sqlx::query_as::<_, super::maintenance::AlertRow>("SELECT * FROM alerts WHERE id = ?")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+/// Staff acknowledge an open alert (neither acknowledged nor resolved); returns whether it was.
+/// Runs in the caller's transaction so the audit entry goes with it.
+pub async fn acknowledge_open_alert(
+    conn: &mut SqliteConnection,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE alerts SET acknowledged_at = ?
+         WHERE id = ? AND acknowledged_at IS NULL AND resolved_at IS NULL",
+    )
+    .bind(db_time(now))
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
