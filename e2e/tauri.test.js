@@ -3,7 +3,7 @@
 // builds the binary once and wraps this in xvfb-run). Screenshots: test-artifacts/tauri/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, homedir } from 'node:os';
@@ -14,6 +14,7 @@ const SHOTS = artifactDir('tauri');
 const APP = process.env.FOTOBOX_KIOSK_BIN || join(ROOT, 'target', 'debug', 'fotobox-kiosk');
 const DRIVER = process.env.TAURI_DRIVER || [join(homedir(), '.cargo', 'bin', 'tauri-driver'), 'tauri-driver'].find((p) => p === 'tauri-driver' || existsSync(p));
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+const PIN = '1357';
 
 let driver;
 let driverLog = '';
@@ -74,6 +75,11 @@ before(async () => {
     KIOSK_MOCK_CAMERA: '1',
   };
   delete env.FOTOBOX_CONFIG;
+  // The staff PIN, set with the CLI before the window starts (the panel test below).
+  const set = spawnSync(process.env.FOTOBOX_BIN || join(ROOT, 'target', 'debug', 'fotobox'), ['staff', 'set-pin'], {
+    input: `${PIN}\n`, env, encoding: 'utf8',
+  });
+  assert.equal(set.status, 0, set.stderr);
   driver = spawn(DRIVER, ['--port', String(port), '--native-port', String(nativePort)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   driver.stdout.on('data', (b) => { driverLog += b; });
   driver.stderr.on('data', (b) => { driverLog += b; });
@@ -156,4 +162,20 @@ test('Tauri window: attract → QR, paid by the simulator arrives as an event, m
   const err = await execAsync('const done = arguments[arguments.length - 1]; window.__TAURI__.core.invoke("payment_status", {orderId: "NOPE-NOPE"}).then(() => done(null), (e) => done(e))');
   assert.equal(err.kind, 'not_found');
   await sleep(100);
+});
+
+test('Tauri window: the corner gesture opens the staff panel; the PIN alone logs in', async () => {
+  // From the kiosk page (the thank-you screen of the order above).
+  // Five taps in the top-left corner (pointer events as a touch screen sends them).
+  await exec(`for (let i = 0; i < 5; i++) document.dispatchEvent(new PointerEvent('pointerdown', {clientX: 20, clientY: 20, bubbles: true}));`);
+  await waitFor(() => exec("return location.pathname.endsWith('staff.html') && !!document.querySelector('#pad:not([hidden])')"),
+    { timeout: 20000, what: 'the PIN pad' });
+  // In the window the PIN alone is enough (no token row).
+  assert.equal(await exec("const r = document.getElementById('token-row'); return !r || r.hidden || r.offsetParent === null"), true);
+  await snap('08-staff-pin');
+  for (const d of PIN) await click(`#keys [data-k="${d}"]`);
+  await click('#keys [data-k="ok"]');
+  await waitFor(() => exec("return document.body.dataset.loaded === 'dashboard'"), { timeout: 20000, what: 'staff dashboard' });
+  assert.ok(await exec("return Number(document.getElementById('k-total-revenue').dataset.value)") >= 0);
+  await snap('09-staff-dashboard');
 });

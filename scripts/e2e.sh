@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end suites (called by scripts/test.sh after cargo test). Usage: scripts/e2e.sh [browser|tauri|all]
 #   browser: the kiosk page served by `fotobox serve` (sandbox, temp data dir, port 0) in Debian's
-#            chromium through playwright-core, fake camera, payments through the simulators
+#            chromium through playwright-core, fake camera, payments through the simulators; then
+#            the staff panel against a seeded database
 #   tauri:   the debug Tauri window under Xvfb through tauri-driver + WebKitWebDriver, mock camera
 # Screenshots of every screen land in test-artifacts/{browser,tauri}/.
 set -euo pipefail
@@ -23,6 +24,8 @@ cargo build --locked "${pkgs[@]}"
 if [ "$what" != tauri ]; then
   echo "== e2e: browser (chromium + playwright-core)"
   node --test --test-concurrency=1 e2e/browser.test.js
+  echo "== e2e: staff panel (chromium + playwright-core, seeded database)"
+  node --test --test-concurrency=1 e2e/staff.test.mjs
 fi
 if [ "$what" != browser ]; then
   echo "== e2e: Tauri window (tauri-driver + WebKitWebDriver under Xvfb)"
