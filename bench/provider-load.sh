@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 secs=${1:-10}
 cycles=${2:-50}
-cargo build --release -q -p fotobox -p fotobox-core --examples
+cargo build --release -q -p fotobox -p fotobox-core --bins --examples
 data=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$data"' EXIT
 key=LOAD_TEST_KEY_0123456789abcdef012345

@@ -216,3 +216,94 @@ async fn list_and_stats_use_indexes() {
         );
     }
 }
+
+/// The trigger-kept hourly rollup behind the stats equals a plain aggregate over `payments`
+/// after inserts, payments, cancels, a staff refund-like update, deletes and a clear.
+#[tokio::test]
+async fn stats_rollup_stays_equal_to_the_payments_it_summarises() {
+    let app = TestApp::new().await;
+    let server = app.serve().await; // the simulators pay over the real callback listener
+    let pool = app.ctx.store.pool();
+    let rollup = || async {
+        let direct: Vec<(String, String, String, String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT substr(created_at, 1, 13), payment_type, COALESCE(template_name, ''), status,
+                    cancel_reason IS 'staff:refund', COUNT(*), SUM(amount)
+             FROM payments GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        let kept: Vec<(String, String, String, String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT hour, payment_type, template_name, status, refunded, payments, amount
+             FROM stats_hourly ORDER BY 1, 2, 3, 4, 5",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        assert_eq!(kept, direct);
+        direct.len()
+    };
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        let provider = if i % 3 == 0 { "click" } else { "payme" };
+        let layout = ["strip", "grid", "postcard"][i % 3];
+        ids.push(
+            app.order(provider, layout, 1 + (i as i64 % 2)).await["order_id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    assert!(rollup().await > 0);
+    for id in &ids[..4] {
+        fotobox_core::payme::simulator::pay_order(&app.ctx, id)
+            .await
+            .ok();
+        fotobox_core::click::simulator::pay_order(&app.ctx, id)
+            .await
+            .ok();
+    }
+    for id in &ids[4..7] {
+        orders::cancel_order(&app.ctx, id).await.unwrap();
+    }
+    rollup().await;
+    // A staff refund changes status and reason in one update.
+    sqlx::query("UPDATE payments SET status = 'canceled', cancel_reason = 'staff:refund' WHERE order_id = ?")
+        .bind(&ids[0])
+        .execute(pool)
+        .await
+        .unwrap();
+    // A legacy amount order (no layout) and a deletion.
+    orders::create_order(
+        &app.ctx,
+        OrderRequest::Amount {
+            provider: Provider::Payme,
+            amount: 7000,
+        },
+    )
+    .await
+    .unwrap();
+    sqlx::query("DELETE FROM payments WHERE order_id = ?")
+        .bind(&ids[8])
+        .execute(pool)
+        .await
+        .unwrap();
+    rollup().await;
+    let s = app.ctx.store.stats(app.ctx.clock.now()).await.unwrap();
+    let (n, paid): (i64, i64) =
+        sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(status = 'success'), 0) FROM payments")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!((s.total_payments, s.success_payments), (n, paid));
+    assert_eq!(s.refunded_payments, 1);
+    assert_eq!(paid, 3, "the simulators paid four orders, one was refunded");
+    let dir = tempfile::tempdir().unwrap();
+    app.ctx
+        .store
+        .clear_all(dir.path(), app.ctx.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(rollup().await, 0);
+    server.shutdown().await;
+}

@@ -75,9 +75,16 @@ pub struct HourStats {
     pub revenue: i64,
 }
 
-/// The rows stats count: every order except staff comps (free sessions are not payments).
-const COUNTED: &str =
-    "(SELECT * FROM payments WHERE NOT EXISTS (SELECT 1 FROM staff_comps c WHERE c.payment_id = payments.id))";
+/// What the stats count: the trigger-kept hourly rollup of `payments` (migration
+/// `stats_rollup`) minus staff comps (free sessions are not payments), as a CTE named `src`
+/// with one row per (hour, provider, layout, status, refunded) and signed `payments`/`amount`.
+const STATS_SRC: &str =
+    "WITH src(hour, payment_type, template_name, status, refunded, payments, amount) AS (
+    SELECT hour, payment_type, template_name, status, refunded, payments, amount FROM stats_hourly
+    UNION ALL
+    SELECT substr(p.created_at, 1, 13), p.payment_type, COALESCE(p.template_name, ''), p.status,
+           p.cancel_reason IS 'staff:refund', -1, -p.amount
+    FROM staff_comps c JOIN payments p ON p.id = c.payment_id)";
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct ProviderStats {
@@ -440,22 +447,33 @@ impl Store {
     /// The dashboard numbers, computed in SQL from the indexed columns.
     pub async fn stats(&self, now: DateTime<Utc>) -> Result<Stats> {
         let pool = self.pool();
-        let (total, success, pending, canceled, revenue): (i64, i64, i64, i64, i64) =
-            sqlx::query_as(&format!(
-                "SELECT COUNT(*),
-                        COALESCE(SUM(status = 'success'), 0),
-                        COALESCE(SUM(status = 'pending'), 0),
-                        COALESCE(SUM(status = 'canceled'), 0),
-                        COALESCE(SUM(CASE WHEN status = 'success' THEN amount END), 0)
-                 FROM {COUNTED}"
-            ))
-            .fetch_one(pool)
-            .await?;
+        let (total, success, pending, canceled, revenue, refunded_payments, refunded_amount): (
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+        ) = sqlx::query_as(&format!(
+            "{STATS_SRC}
+             SELECT COALESCE(SUM(payments), 0),
+                    COALESCE(SUM(CASE WHEN status = 'success' THEN payments END), 0),
+                    COALESCE(SUM(CASE WHEN status = 'pending' THEN payments END), 0),
+                    COALESCE(SUM(CASE WHEN status = 'canceled' THEN payments END), 0),
+                    COALESCE(SUM(CASE WHEN status = 'success' THEN amount END), 0),
+                    COALESCE(SUM(CASE WHEN status = 'canceled' AND refunded THEN payments END), 0),
+                    COALESCE(SUM(CASE WHEN status = 'canceled' AND refunded THEN amount END), 0)
+             FROM src"
+        ))
+        .fetch_one(pool)
+        .await?;
         let by_provider = sqlx::query_as::<_, ProviderStats>(&format!(
-            "SELECT payment_type, COUNT(*) AS payments,
-                    COALESCE(SUM(status = 'success'), 0) AS success_payments,
+            "{STATS_SRC}
+             SELECT payment_type, SUM(payments) AS payments,
+                    COALESCE(SUM(CASE WHEN status = 'success' THEN payments END), 0) AS success_payments,
                     COALESCE(SUM(CASE WHEN status = 'success' THEN amount END), 0) AS revenue
-             FROM {COUNTED} GROUP BY payment_type ORDER BY payment_type"
+             FROM src GROUP BY payment_type HAVING SUM(payments) > 0 ORDER BY payment_type"
         ))
         .fetch_all(pool)
         .await?;
@@ -464,51 +482,55 @@ impl Store {
             .and_hms_opt(0, 0, 0)
             .map(|d| d.and_utc())
             .unwrap_or(now);
-        let period = |since: DateTime<Utc>| async move {
-            sqlx::query_as::<_, PeriodStats>(&format!(
-                "SELECT COUNT(*) AS payments,
-                        COALESCE(SUM(status = 'success'), 0) AS success_payments,
-                        COALESCE(SUM(CASE WHEN status = 'success' THEN amount END), 0) AS revenue
-                 FROM {COUNTED} WHERE created_at >= ?"
-            ))
-            .bind(db_time(since))
-            .fetch_one(pool)
-            .await
+        // Periods start at midnight UTC, so an hour key compares exactly like created_at.
+        let hour_key = |t: DateTime<Utc>| t.format("%Y-%m-%d %H").to_string();
+        let period = |since: DateTime<Utc>| {
+            let since = hour_key(since);
+            async move {
+                sqlx::query_as::<_, PeriodStats>(&format!(
+                    "{STATS_SRC}
+                     SELECT COALESCE(SUM(payments), 0) AS payments,
+                            COALESCE(SUM(CASE WHEN status = 'success' THEN payments END), 0) AS success_payments,
+                            COALESCE(SUM(CASE WHEN status = 'success' THEN amount END), 0) AS revenue
+                     FROM src WHERE hour >= ?"
+                ))
+                .bind(since)
+                .fetch_one(pool)
+                .await
+            }
         };
         let today = period(today_start).await?;
         let last_7_days = period(today_start - Duration::days(6)).await?;
         let last_30_days = period(today_start - Duration::days(29)).await?;
+        let since_30 = hour_key(today_start - Duration::days(29));
         let per_day = sqlx::query_as::<_, DayStats>(&format!(
-            "SELECT substr(created_at, 1, 10) AS day, COUNT(*) AS success_payments,
+            "{STATS_SRC}
+             SELECT substr(hour, 1, 10) AS day, SUM(payments) AS success_payments,
                     COALESCE(SUM(amount), 0) AS revenue
-             FROM {COUNTED} WHERE status = 'success' AND created_at >= ?
-             GROUP BY day ORDER BY day"
+             FROM src WHERE status = 'success' AND hour >= ?
+             GROUP BY day HAVING SUM(payments) > 0 ORDER BY day"
         ))
-        .bind(db_time(today_start - Duration::days(29)))
+        .bind(&since_30)
         .fetch_all(pool)
         .await?;
         let by_layout = sqlx::query_as::<_, LayoutStats>(&format!(
-            "SELECT template_name, COUNT(*) AS payments,
-                    COALESCE(SUM(status = 'success'), 0) AS success_payments,
+            "{STATS_SRC}
+             SELECT NULLIF(template_name, '') AS template_name, SUM(payments) AS payments,
+                    COALESCE(SUM(CASE WHEN status = 'success' THEN payments END), 0) AS success_payments,
                     COALESCE(SUM(CASE WHEN status = 'success' THEN amount END), 0) AS revenue
-             FROM {COUNTED} GROUP BY template_name ORDER BY template_name"
+             FROM src GROUP BY template_name HAVING SUM(payments) > 0 ORDER BY template_name"
         ))
         .fetch_all(pool)
         .await?;
         let per_hour = sqlx::query_as::<_, HourStats>(&format!(
-            "SELECT CAST(substr(created_at, 12, 2) AS INTEGER) AS hour_utc,
-                    COUNT(*) AS success_payments, COALESCE(SUM(amount), 0) AS revenue
-             FROM {COUNTED} WHERE status = 'success' AND created_at >= ?
-             GROUP BY hour_utc ORDER BY hour_utc"
+            "{STATS_SRC}
+             SELECT CAST(substr(hour, 12, 2) AS INTEGER) AS hour_utc,
+                    SUM(payments) AS success_payments, COALESCE(SUM(amount), 0) AS revenue
+             FROM src WHERE status = 'success' AND hour >= ?
+             GROUP BY hour_utc HAVING SUM(payments) > 0 ORDER BY hour_utc"
         ))
-        .bind(db_time(today_start - Duration::days(29)))
+        .bind(&since_30)
         .fetch_all(pool)
-        .await?;
-        let (refunded_payments, refunded_amount): (i64, i64) = sqlx::query_as(&format!(
-            "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM {COUNTED}
-             WHERE status = 'canceled' AND cancel_reason = 'staff:refund'"
-        ))
-        .fetch_one(pool)
         .await?;
         let (comp_sessions, comp_value): (i64, i64) = sqlx::query_as(
             "SELECT COUNT(*), COALESCE(SUM(p.amount), 0)

@@ -75,10 +75,12 @@ pub struct RestoredTable {
     pub rows: i64,
 }
 
-/// Tables a restore leaves alone: the schema bookkeeping and the panel's own history and
-/// settings (the audit trail of the restore itself must survive it).
+/// Tables a restore leaves alone: the schema bookkeeping, the panel's own history and settings
+/// (the audit trail of the restore itself must survive it), and `stats_hourly`, which the
+/// payments triggers keep in step while the payments are deleted and inserted.
 const NOT_RESTORED: &[&str] = &[
     "_sqlx_migrations",
+    "stats_hourly",
     "staff_settings",
     "staff_login_attempts",
     "staff_lockout",
