@@ -254,6 +254,20 @@ test('staff panel end to end', { timeout: 240_000 }, async (t) => {
     await page.click('#comp-form button[type=submit]');
     await waitFor(async () => /Free session created/.test(await page.textContent('#comp-result')), { what: 'comp' });
     await page.screenshot({ path: join(shots, '12-free-session.png'), fullPage: true });
+    // "Start on the kiosk": the panel logs out and the kiosk page starts that order's shoot.
+    const comp = (await page.textContent('#comp-result')).match(/order (\S+)/)[1];
+    await page.click('#comp-start');
+    await page.waitForURL(new RegExp(`index\\.html\\?session=${comp}$`));
+    await page.waitForFunction(() => window.fotobox && window.fotobox.state && window.fotobox.state.paid, null, { timeout: 15000 });
+    const st = await page.evaluate(() => window.fotobox.state);
+    assert.deepEqual([st.order, st.paidVia], [comp, 'staff']);
+    await page.screenshot({ path: join(shots, '12b-free-session-started.png') });
+    // Back into the panel for the next steps.
+    await page.goto(`${server.api}/staff.html`);
+    await page.waitForSelector('#pad:not([hidden])');
+    await page.fill('#token', TOKEN);
+    await pressPin(page, PIN);
+    await page.waitForSelector('body[data-loaded="dashboard"]');
   });
 
   await t.test('five wrong PINs lock the pad; every attempt is logged', async () => {

@@ -45,6 +45,29 @@ impl From<OrderError> for CommandError {
     }
 }
 
+impl From<fotobox_core::click_api::ClickApiError> for CommandError {
+    fn from(e: fotobox_core::click_api::ClickApiError) -> Self {
+        use fotobox_core::click_api::ClickApiError as C;
+        let kind = match &e {
+            C::NotFound(_) => "not_found",
+            C::NotClick(_) | C::NotConfigured => "bad_request",
+            C::Transport(_) => "unavailable",
+            C::Store(_) => "internal",
+        };
+        if kind == "internal" {
+            tracing::error!(error = %e, "command failed");
+            return CommandError {
+                kind,
+                message: "internal error".into(),
+            };
+        }
+        CommandError {
+            kind,
+            message: e.to_string(),
+        }
+    }
+}
+
 impl From<KioskError> for CommandError {
     fn from(e: KioskError) -> Self {
         let kind = e.kind();
@@ -162,6 +185,16 @@ async fn cancel_order(
     order_id: String,
 ) -> Result<StatusView, CommandError> {
     Ok(orders::cancel_order(&shell.ctx, &order_id).await?)
+}
+
+/// The customer says they paid: ask Click's Merchant API about the order (a lost or late
+/// callback); the answer is recorded as a provider event and the order's status returned.
+#[tauri::command]
+async fn check_payment(
+    shell: tauri::State<'_, Shell>,
+    order_id: String,
+) -> Result<fotobox_core::click_api::StatusCheck, CommandError> {
+    Ok(fotobox_core::click_api::check_status(&shell.ctx, &order_id).await?)
 }
 
 /// One shot as raw JPEG/PNG bytes (`invoke('upload_shot', bytes, {headers})`), with the headers
@@ -368,6 +401,7 @@ fn main() {
             create_order,
             payment_status,
             cancel_order,
+            check_payment,
             upload_shot,
             compose_order,
             order_preview,

@@ -34,6 +34,8 @@ export default {
   'qr.order': 'Order:',
   'qr.expires': 'Time left:',
   'qr.hint': 'Confirm the payment in the {provider} app',
+  'qr.paid_button': 'I have paid',
+  'qr.paid_checking': 'Checking the payment…',
   'paid.title': 'Payment received!',
   'paid.get_ready': 'Get ready — photos coming up!',
   'shoot.progress': 'Photo {i} of {n}',

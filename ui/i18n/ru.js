@@ -34,6 +34,8 @@ export default {
   'qr.order': 'Заказ:',
   'qr.expires': 'Осталось:',
   'qr.hint': 'Подтвердите оплату в приложении {provider}',
+  'qr.paid_button': 'Я оплатил',
+  'qr.paid_checking': 'Проверяем оплату…',
   'paid.title': 'Оплата получена!',
   'paid.get_ready': 'Приготовьтесь — снимаем!',
   'shoot.progress': 'Фото {i} из {n}',

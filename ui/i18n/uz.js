@@ -34,6 +34,8 @@ export default {
   'qr.order': 'Buyurtma:',
   'qr.expires': 'Qolgan vaqt:',
   'qr.hint': "{provider} ilovasida to'lovni tasdiqlang",
+  'qr.paid_button': "To'lov qildim",
+  'qr.paid_checking': "To'lov tekshirilmoqda…",
   'paid.title': "To'lov qabul qilindi!",
   'paid.get_ready': 'Tayyorlaning — suratga olamiz!',
   'shoot.progress': '{i}-surat / {n}',

@@ -212,6 +212,18 @@ enter.qr = () => {
   tick();
   every(0.25, tick);
   every(timeouts.statusPoll, () => pollStatus(o.order_id));
+  // "I have paid": for Click, ask Click's Merchant API (a lost or late callback); for both, poll
+  // now. The button rests for 10 s after a tap (the server refuses faster repeats anyway).
+  const paidBtn = $('qr-paid');
+  paidBtn.disabled = false;
+  $('qr-paid-note').hidden = true;
+  paidBtn.onclick = async () => {
+    paidBtn.disabled = true;
+    $('qr-paid-note').hidden = false;
+    setTimeout(() => { if (S.order === o) { paidBtn.disabled = false; $('qr-paid-note').hidden = true; } }, 10000);
+    if (o.payment_type === 'click') await backend.checkPaid(o.order_id).catch(() => {});
+    pollStatus(o.order_id);
+  };
   back(async () => {
     S.cancelling = o.order_id; // our own cancel: its status event must not send the customer home
     try {
@@ -477,6 +489,18 @@ function back(fn) {
 }
 
 // ---------- start ----------
+async function startHandedSession(orderId) {
+  const st = await backend.status(orderId).catch(() => null);
+  const layout = st && st.status === 'success' && (S.info.layouts || []).find((l) => l.name === st.template);
+  if (!layout) return false;
+  S.session += 1;
+  S.layout = layout;
+  S.copies = st.copies;
+  S.order = { order_id: st.order_id, amount: st.amount, payment_type: st.payment_type };
+  markPaid('staff');
+  return true;
+}
+
 async function boot() {
   lockDown();
   fromUrl();
@@ -500,7 +524,10 @@ async function boot() {
       await new Promise((r) => setTimeout(r, 2000));
     }
   }
-  go('attract');
+  // `?session=ORDER_ID`: staff hand a paid order (a free "comp" session from the panel) to the
+  // kiosk, which starts the shoot for it as if it had just been paid.
+  const handed = new URLSearchParams(location.search).get('session');
+  if (!(handed && await startHandedSession(handed))) go('attract');
   document.body.classList.remove('booting');
   requestAnimationFrame(() => requestAnimationFrame(() => {
     document.body.dataset.ready = '1';

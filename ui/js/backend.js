@@ -55,6 +55,8 @@ export const backend = {
     : http('POST', '/api/generate-qr', { payment_type: provider, template, copies })),
   status: (id) => (isTauri ? invoke('payment_status', { orderId: id }) : http('GET', `/api/payment-status/${enc(id)}`)),
   cancel: (id) => (isTauri ? invoke('cancel_order', { orderId: id }) : http('POST', `/api/orders/${enc(id)}/cancel`)),
+  /** The customer says they paid: ask the provider (Click Merchant API) when our callback is late. */
+  checkPaid: (id) => (isTauri ? invoke('check_payment', { orderId: id }) : http('POST', `/api/orders/${enc(id)}/check-status`)),
   /** Upload one shot (JPEG blob). */
   async uploadShot(id, index, blob) {
     if (isTauri) {

@@ -160,10 +160,11 @@ function sessionEnded() {
   showPad('The session ended. Enter the PIN again.');
 }
 
-async function leave() {
+async function leave(orderId) {
   if (session) { try { await api('POST', '/api/staff/logout'); } catch { /* already gone */ } }
   session = null;
-  window.location.replace('index.html');
+  // With an order: the kiosk starts that (paid or free) session's shoot at once.
+  window.location.replace(orderId ? `index.html?session=${encodeURIComponent(orderId)}` : 'index.html');
 }
 
 async function openPanel() {
@@ -521,6 +522,9 @@ function wire() {
     try {
       const r = await api('POST', '/api/staff/comp', { template: f.template.value, copies: Number(f.copies.value), reason: f.reason.value });
       result('#comp-result', `Free session created: order ${r.payment.order_id}`);
+      const start = $('#comp-start');
+      start.hidden = false;
+      start.onclick = () => leave(r.payment.order_id);
       e.target.elements.reason.value = '';
     } catch (x) { result('#comp-result', x.message, true); }
   });
