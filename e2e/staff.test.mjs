@@ -243,6 +243,9 @@ test('staff panel end to end', { timeout: 240_000 }, async (t) => {
     await page.click('#tabs [data-page="devices"]');
     await page.waitForSelector('body[data-loaded="devices"]');
     assert.match(await page.textContent('#t-devices'), /Free disk/);
+    assert.match(await page.textContent('#tunnel-sup'), /Not managed by the kiosk/);
+    await page.click('#vacuum');
+    await waitFor(async () => /Compacted: /.test(await page.textContent('#vacuum-result')), { what: 'vacuum' });
     await page.screenshot({ path: join(shots, '11-devices.png'), fullPage: true });
     await page.click('#tabs [data-page="alerts"]');
     await page.waitForSelector('body[data-loaded="alerts"]');

@@ -164,7 +164,7 @@ async function leave(orderId) {
   if (session) { try { await api('POST', '/api/staff/logout'); } catch { /* already gone */ } }
   session = null;
   // With an order: the kiosk starts that (paid or free) session's shoot at once.
-  window.location.replace(orderId ? `index.html?session=${encodeURIComponent(orderId)}` : 'index.html');
+  window.location.replace(typeof orderId === 'string' ? `index.html?session=${encodeURIComponent(orderId)}` : 'index.html');
 }
 
 async function openPanel() {
@@ -384,6 +384,12 @@ async function loadDevices() {
     ['Mode', d.mode],
   ];
   $('#t-devices tbody').replaceChildren(...rows.map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', {}, v))));
+  const sup = (await api('GET', '/api/maintenance/tunnel/log')).supervisor;
+  $('#tunnel-sup').textContent = sup.enabled
+    ? `${sup.running ? `running (pid ${sup.pid})` : 'not running'} · ${sup.starts} starts, ${sup.restarts} restarts${sup.last_exit ? ` · last exit: ${sup.last_exit}` : ''}`
+    : 'Not managed by the kiosk (tunnel.command is empty); only the public URL is checked.';
+  $('#tunnel-log').textContent = (sup.log || []).join('\n');
+  $('#tunnel-log').hidden = !(sup.log || []).length;
 }
 
 // ------------------------------------------------------------------ alerts
@@ -536,6 +542,15 @@ function wire() {
       const r = await api('POST', '/api/staff/export', { dir, filter: Object.fromEntries(filterQuery()) });
       result('#export-result', `Exported ${r.rows} payments to ${r.path}`);
     } catch (x) { result('#export-result', x.message, true); }
+  });
+
+  $('#vacuum').addEventListener('click', async () => {
+    const b = $('#vacuum');
+    b.disabled = true;
+    try {
+      const r = await api('POST', '/api/maintenance/vacuum');
+      result('#vacuum-result', `Compacted: ${(r.bytes_before / 1048576).toFixed(1)} MiB → ${(r.bytes_after / 1048576).toFixed(1)} MiB`);
+    } catch (x) { result('#vacuum-result', x.message, true); } finally { b.disabled = false; }
   });
 
   $('#backup-now').addEventListener('click', async () => {

@@ -1020,3 +1020,29 @@ async fn the_tauri_window_gets_cors_other_origins_do_not() {
     assert_eq!(s, StatusCode::OK);
     assert!(String::from_utf8_lossy(&body).contains("js/staff.js"));
 }
+
+#[tokio::test]
+async fn a_pin_session_reaches_the_maintenance_pages_and_vacuum_is_audited() {
+    let app = app_with_pin().await;
+    let (s, _) = send(app.api(), "GET", "/api/maintenance/tunnel/log", None, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let t = session(&app).await;
+    let (s, v) = send(
+        app.api(),
+        "GET",
+        "/api/maintenance/tunnel/log",
+        None,
+        Some(&t),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["supervisor"]["enabled"], json!(false));
+    let (s, v) = send(app.api(), "POST", "/api/maintenance/vacuum", None, Some(&t)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(v["bytes_after"].as_i64().unwrap() > 0, "{v}");
+    let (s, a) = send(app.api(), "GET", "/api/staff/audit?limit=5", None, Some(&t)).await;
+    assert_eq!(s, StatusCode::OK, "{a}");
+    let e = &a["entries"][0];
+    assert_eq!(e["action"], json!("maintenance_vacuum"), "{a}");
+    assert!(e["actor"].as_str().unwrap().starts_with("pin"), "{a}");
+}

@@ -1,6 +1,6 @@
 //! HTTP routes of unattended operation, mounted on the API listener only: the detailed
 //! `GET /healthz`, `GET /metrics`, the Click status check a customer may trigger, and the staff
-//! endpoints behind the staff panel.
+//! endpoints behind the staff panel (the staff token or a PIN session; actions are audited).
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -12,7 +12,8 @@ use serde_json::json;
 
 use crate::click_api::{self, ClickApiError};
 use crate::context::AppContext;
-use crate::http::{ApiError, Staff};
+use crate::http::staff::PanelAuth;
+use crate::http::ApiError;
 use crate::store::maintenance as q;
 
 use super::health::{self, Level};
@@ -91,7 +92,7 @@ async fn check_status(
 }
 
 async fn status(
-    _: Staff,
+    _: PanelAuth,
     State(ctx): State<AppContext>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let report = health::collect(&ctx).await;
@@ -117,7 +118,7 @@ struct AlertsQuery {
 }
 
 async fn list_alerts(
-    _: Staff,
+    _: PanelAuth,
     State(ctx): State<AppContext>,
     Query(p): Query<AlertsQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
@@ -132,7 +133,7 @@ async fn list_alerts(
 }
 
 async fn ack_alert(
-    _: Staff,
+    _: PanelAuth,
     State(ctx): State<AppContext>,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
@@ -144,30 +145,41 @@ async fn ack_alert(
 }
 
 async fn backup_now(
-    _: Staff,
+    PanelAuth(actor): PanelAuth,
     State(ctx): State<AppContext>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let o = super::backups::run_backup(&ctx).await?;
+    audit(&ctx, actor, "maintenance_backup").await;
     Ok(Json(json!(o)))
 }
 
 async fn vacuum(
-    _: Staff,
+    PanelAuth(actor): PanelAuth,
     State(ctx): State<AppContext>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let (before, after) = super::retention::vacuum(&ctx).await?;
+    audit(&ctx, actor, "maintenance_vacuum").await;
     Ok(Json(json!({"bytes_before": before, "bytes_after": after})))
 }
 
 async fn retention_now(
-    _: Staff,
+    PanelAuth(actor): PanelAuth,
     State(ctx): State<AppContext>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let r = super::retention::run(&ctx).await?;
+    audit(&ctx, actor, "maintenance_retention").await;
     Ok(Json(json!(r)))
 }
 
-async fn tunnel_log(_: Staff, State(ctx): State<AppContext>) -> Json<serde_json::Value> {
+/// Staff maintenance actions go into the panel's audit trail (a failed audit write is logged,
+/// the action itself already happened).
+async fn audit(ctx: &AppContext, actor: crate::panel::Actor, action: &str) {
+    if let Err(e) = crate::panel::audit(ctx, actor, action, None, None, json!({})).await {
+        tracing::warn!(error = %e, action, "audit entry not written");
+    }
+}
+
+async fn tunnel_log(_: PanelAuth, State(ctx): State<AppContext>) -> Json<serde_json::Value> {
     let s = ctx.maintenance.supervisor();
     Json(json!({"supervisor": s}))
 }
