@@ -347,3 +347,44 @@ async fn unpaid_orders_and_wrong_shots_are_refused() {
     .unwrap_err();
     assert!(matches!(e, photos::PhotoError::BadRequest(_)), "{e}");
 }
+
+/// With print jobs in the queue, `/metrics` keeps each metric family's samples together, as the
+/// Prometheus text format requires (a scraper rejects interleaved families).
+#[tokio::test]
+async fn metrics_keep_each_family_together_with_print_jobs() {
+    let cups = FakeCups::new();
+    let app = TestApp::with_extra(&cups.config(50)).await;
+    for copies in [1, 2] {
+        let order = paid_order(&app.ctx, "postcard", copies).await;
+        photos::create_photo_with(&app.ctx, &order, shots(1), Failpoint::default())
+            .await
+            .unwrap();
+    }
+    assert_eq!(photos::process_queue(&app.ctx).await.unwrap().printed, 2);
+    let text = fotobox_core::maintenance::metrics::render(&app.ctx).await;
+    let mut seen: Vec<String> = Vec::new();
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let sample = line.split(['{', ' ']).next().unwrap();
+        // A histogram's _bucket/_sum/_count samples belong to one family.
+        let name = ["_bucket", "_sum", "_count"]
+            .iter()
+            .find_map(|s| sample.strip_suffix(s))
+            .unwrap_or(sample)
+            .to_string();
+        if seen.last() != Some(&name) {
+            assert!(!seen.contains(&name), "{name} is interleaved:\n{text}");
+            seen.push(name);
+        }
+    }
+    assert!(
+        text.contains("fotobox_print_jobs{state=\"done\"} 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("fotobox_print_copies{state=\"done\"} 3"),
+        "{text}"
+    );
+}

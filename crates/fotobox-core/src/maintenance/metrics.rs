@@ -137,16 +137,20 @@ pub async fn render(ctx: &AppContext) -> String {
         );
     }
 
+    // Each metric family's samples stay together (the text format requires it).
+    let jobs = q::print_jobs_by_state(pool).await.unwrap_or_default();
     let _ = writeln!(out, "# HELP fotobox_print_jobs Print jobs by state.");
     let _ = writeln!(out, "# TYPE fotobox_print_jobs gauge");
+    for (s, n, _) in &jobs {
+        let _ = writeln!(out, "fotobox_print_jobs{{state=\"{}\"}} {n}", esc(s));
+    }
     let _ = writeln!(
         out,
         "# HELP fotobox_print_copies Copies of print jobs by state."
     );
     let _ = writeln!(out, "# TYPE fotobox_print_copies gauge");
-    for (s, n, c) in q::print_jobs_by_state(pool).await.unwrap_or_default() {
-        let _ = writeln!(out, "fotobox_print_jobs{{state=\"{}\"}} {n}", esc(&s));
-        let _ = writeln!(out, "fotobox_print_copies{{state=\"{}\"}} {c}", esc(&s));
+    for (s, _, c) in &jobs {
+        let _ = writeln!(out, "fotobox_print_copies{{state=\"{}\"}} {c}", esc(s));
     }
 
     let _ = writeln!(
