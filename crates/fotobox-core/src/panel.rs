@@ -1078,6 +1078,18 @@ pub async fn restore(
     )
     .await?;
     tracing::warn!(file = name, "database restored from a backup by staff");
+    // Raised after the restore, so the alert lives in the restored data (and reaches Telegram).
+    crate::maintenance::alerts::raise(
+        ctx,
+        crate::maintenance::alerts::AlertKind::DatabaseRestored,
+        "staff_restore",
+        &format!(
+            "The database was restored from the backup {name} by staff ({}); the state before it was saved as {}.",
+            actor.as_str(),
+            file_name(&safety)
+        ),
+    )
+    .await;
     Ok(RestoreDone {
         restored: name.to_string(),
         safety_backup: file_name(&safety),

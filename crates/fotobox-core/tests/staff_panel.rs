@@ -518,6 +518,15 @@ async fn backup_then_restore_online_round_trips_and_keeps_the_audit_trail() {
     assert_eq!(count(&app).await, 3);
     let after = app.ctx.store.stats(app.ctx.clock.now()).await.unwrap();
     assert_eq!(after, before);
+    // Staff are told, like after an automatic recovery.
+    let open = fotobox_core::store::maintenance::list_alerts(app.ctx.store.pool(), true, 10)
+        .await
+        .unwrap();
+    assert!(
+        open.iter()
+            .any(|a| a.kind == "db_restored" && a.message.contains(&name)),
+        "{open:?}"
+    );
     let p = app
         .ctx
         .store
