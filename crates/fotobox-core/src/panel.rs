@@ -980,23 +980,34 @@ pub struct BackupFile {
 }
 
 pub fn list_backups(ctx: &AppContext) -> Vec<BackupFile> {
-    let mut v: Vec<BackupFile> = std::fs::read_dir(ctx.backup_dir())
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .filter_map(|e| {
-                    let name = e.file_name().to_string_lossy().to_string();
-                    let meta = e.metadata().ok()?;
-                    (meta.is_file() && name.ends_with(".db")).then(|| BackupFile {
-                        name,
-                        size_bytes: meta.len(),
-                        modified_at: meta.modified().ok().map(DateTime::<Utc>::from),
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut v: Vec<BackupFile> = Vec::new();
+    for dir in backup_dirs(ctx) {
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in rd.filter_map(|e| e.ok()) {
+            let name = e.file_name().to_string_lossy().to_string();
+            let Ok(meta) = e.metadata() else { continue };
+            if meta.is_file() && name.ends_with(".db") && !v.iter().any(|b| b.name == name) {
+                v.push(BackupFile {
+                    name,
+                    size_bytes: meta.len(),
+                    modified_at: meta.modified().ok().map(DateTime::<Utc>::from),
+                });
+            }
+        }
+    }
     v.sort_by(|a, b| b.modified_at.cmp(&a.modified_at).then(b.name.cmp(&a.name)));
     v
+}
+
+/// Where backups are: staff backups (`<data_dir>/backups`), then the automatic daily and
+/// pre-migration ones (`backup.dir`, by default `<data_dir>/backups/auto`).
+fn backup_dirs(ctx: &AppContext) -> Vec<PathBuf> {
+    vec![
+        ctx.backup_dir(),
+        crate::maintenance::backups::auto_dir(&ctx.config, &ctx.data_dir),
+    ]
 }
 
 fn backup_path(ctx: &AppContext, name: &str) -> Result<PathBuf> {
@@ -1007,11 +1018,15 @@ fn backup_path(ctx: &AppContext, name: &str) -> Result<PathBuf> {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    let path = ctx.backup_dir().join(name);
-    if !ok || !path.is_file() {
-        return Err(PanelError::NotFound(format!("no backup named {name:?}")));
-    }
-    Ok(path)
+    let found = ok
+        .then(|| {
+            backup_dirs(ctx)
+                .into_iter()
+                .map(|d| d.join(name))
+                .find(|p| p.is_file())
+        })
+        .flatten();
+    found.ok_or_else(|| PanelError::NotFound(format!("no backup named {name:?}")))
 }
 
 /// A verified backup now, into `<data_dir>/backups`; `suffix` tags safety backups.

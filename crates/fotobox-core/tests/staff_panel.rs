@@ -1055,3 +1055,37 @@ async fn a_pin_session_reaches_the_maintenance_pages_and_vacuum_is_audited() {
     assert_eq!(e["action"], json!("maintenance_vacuum"), "{a}");
     assert!(e["actor"].as_str().unwrap().starts_with("pin"), "{a}");
 }
+
+#[tokio::test]
+async fn automatic_backups_are_listed_and_restorable_from_the_panel() {
+    let app = app_with_pin().await;
+    let t = session(&app).await;
+    paid_order(&app, "payme", "strip", 1).await;
+    let auto = fotobox_core::maintenance::backups::run_backup(&app.ctx)
+        .await
+        .unwrap();
+    let auto_name = auto.path.file_name().unwrap().to_string_lossy().to_string();
+    assert!(auto_name.starts_with("auto_"), "{auto:?}");
+    paid_order(&app, "click", "grid", 1).await;
+    assert_eq!(count(&app).await, 2);
+    let (s, list) = send(app.api(), "GET", "/api/staff/backups", None, Some(&t)).await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    assert!(
+        list["backups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["name"] == json!(auto_name)),
+        "{list}"
+    );
+    let (s, r) = send(
+        app.api(),
+        "POST",
+        &format!("/api/staff/backups/{auto_name}/restore"),
+        Some(json!({"confirm": auto_name})),
+        Some(&t),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(count(&app).await, 1);
+}
