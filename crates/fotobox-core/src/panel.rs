@@ -1137,15 +1137,6 @@ pub async fn clear(ctx: &AppContext, actor: Actor, confirm: &str) -> Result<(Str
 
 // ---------------------------------------------------------------- devices
 
-/// Free and total bytes of the file system holding `path`.
-pub fn disk_space(path: &Path) -> Option<(u64, u64)> {
-    let s = rustix::fs::statvfs(path).ok()?;
-    Some((
-        s.f_bavail.saturating_mul(s.f_frsize),
-        s.f_blocks.saturating_mul(s.f_frsize),
-    ))
-}
-
 fn component_json(ctx: &AppContext, name: &str) -> serde_json::Value {
     match ctx.maintenance.components().get(name) {
         Some(r) => serde_json::json!({"state": r.status, "detail": r.detail, "reported_at": r.at}),
@@ -1186,7 +1177,8 @@ pub async fn devices(ctx: &AppContext) -> Result<serde_json::Value> {
     let db = ctx.store.path();
     let file_len = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
     let wal = PathBuf::from(format!("{}-wal", db.display()));
-    let (free, total) = disk_space(&ctx.data_dir)
+    let (free, total) = crate::maintenance::health::disk_space(&ctx.data_dir)
+        .await
         .map(|(f, t)| (serde_json::json!(f), serde_json::json!(t)))
         .unwrap_or((serde_json::json!("unknown"), serde_json::json!("unknown")));
     // Printer and paper from the photos pipeline (`photos::readiness`), plus what the printer

@@ -53,23 +53,14 @@ pub struct HealthReport {
     pub alerts: Part,
 }
 
-/// Free and total bytes of the file system holding `dir` (`df -Pk`; no unsafe code here).
+/// Free and total bytes of the file system holding `dir` (`statvfs`; the one measurement the
+/// health report, the device check and the staff panel's Devices page all use).
 pub async fn disk_space(dir: &Path) -> Option<(u64, u64)> {
-    let out = tokio::process::Command::new("df")
-        .arg("-Pk")
-        .arg(dir)
-        .output()
-        .await
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let line = text.lines().nth(1)?;
-    let f: Vec<&str> = line.split_whitespace().collect();
-    let total: u64 = f.get(1)?.parse().ok()?;
-    let avail: u64 = f.get(3)?.parse().ok()?;
-    Some((avail * 1024, total * 1024))
+    let s = rustix::fs::statvfs(dir).ok()?;
+    Some((
+        s.f_bavail.saturating_mul(s.f_frsize),
+        s.f_blocks.saturating_mul(s.f_frsize),
+    ))
 }
 
 /// Disk level for `free` bytes against the configured minimum (MiB).
