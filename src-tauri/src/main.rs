@@ -23,14 +23,10 @@ struct CommandError {
     message: String,
 }
 
-impl From<OrderError> for CommandError {
-    fn from(e: OrderError) -> Self {
-        let kind = match &e {
-            OrderError::NotFound(_) => "not_found",
-            OrderError::BadRequest(_) => "bad_request",
-            OrderError::Conflict(_) => "conflict",
-            OrderError::Store(_) | OrderError::Qr(_) => "internal",
-        };
+impl CommandError {
+    /// `kind` with the error's message; internal errors are logged and answered without their
+    /// details (the customer sees "call staff", never internals).
+    fn new(kind: &'static str, e: &dyn std::fmt::Display) -> Self {
         if kind == "internal" {
             tracing::error!(error = %e, "command failed");
             return CommandError {
@@ -42,6 +38,18 @@ impl From<OrderError> for CommandError {
             kind,
             message: e.to_string(),
         }
+    }
+}
+
+impl From<OrderError> for CommandError {
+    fn from(e: OrderError) -> Self {
+        let kind = match &e {
+            OrderError::NotFound(_) => "not_found",
+            OrderError::BadRequest(_) => "bad_request",
+            OrderError::Conflict(_) => "conflict",
+            OrderError::Store(_) | OrderError::Qr(_) => "internal",
+        };
+        CommandError::new(kind, &e)
     }
 }
 
@@ -54,34 +62,14 @@ impl From<fotobox_core::click_api::ClickApiError> for CommandError {
             C::Transport(_) => "unavailable",
             C::Store(_) => "internal",
         };
-        if kind == "internal" {
-            tracing::error!(error = %e, "command failed");
-            return CommandError {
-                kind,
-                message: "internal error".into(),
-            };
-        }
-        CommandError {
-            kind,
-            message: e.to_string(),
-        }
+        CommandError::new(kind, &e)
     }
 }
 
 impl From<KioskError> for CommandError {
     fn from(e: KioskError) -> Self {
         let kind = e.kind();
-        if kind == "internal" {
-            tracing::error!(error = %e, "command failed");
-            return CommandError {
-                kind,
-                message: "internal error; please call staff".into(),
-            };
-        }
-        CommandError {
-            kind,
-            message: e.to_string(),
-        }
+        CommandError::new(kind, &e)
     }
 }
 
@@ -95,17 +83,7 @@ impl From<fotobox_core::panel::PanelError> for CommandError {
             P::Unauthorized | P::WrongPin { .. } | P::Locked { .. } => "unauthorized",
             _ => "internal",
         };
-        if kind == "internal" {
-            tracing::error!(error = %e, "command failed");
-            return CommandError {
-                kind,
-                message: "internal error; please call staff".into(),
-            };
-        }
-        CommandError {
-            kind,
-            message: e.to_string(),
-        }
+        CommandError::new(kind, &e)
     }
 }
 
