@@ -473,23 +473,35 @@ fn validate_reason(reason: &str) -> Result<&str> {
     Ok(r)
 }
 
-/// Mark a paid order refunded (money given back by hand or through the provider's cabinet):
-/// status `canceled`, `cancel_reason = 'staff:refund'`, a `staff`/`refund` payment event and an
-/// audit entry, in one transaction. Nothing is deleted; revenue no longer counts it.
-pub async fn refund(ctx: &AppContext, actor: Actor, key: &str, reason: &str) -> Result<Payment> {
-    let reason = validate_reason(reason)?;
+/// The paid order `key`, read again inside a new write transaction (so a provider callback or
+/// another staff action cannot change it between the check and the caller's writes); refused
+/// with "only a paid order {what}" when it is not paid.
+async fn paid_in_write(
+    ctx: &AppContext,
+    key: &str,
+    what: &str,
+) -> Result<(crate::store::WriteTx, Payment)> {
     let p = find(ctx, key).await?;
-    let now = ctx.clock.now();
     let mut tx = ctx.store.begin_write().await?;
     let p = q::payment_by_id(&mut tx, p.id)
         .await?
         .ok_or_else(|| PanelError::NotFound(format!("payment {key} not found")))?;
     if p.status() != PaymentStatus::Success {
         return Err(PanelError::Conflict(format!(
-            "order {} is {}; only a paid order can be refunded",
+            "order {} is {}; only a paid order {what}",
             p.order_id, p.status
         )));
     }
+    Ok((tx, p))
+}
+
+/// Mark a paid order refunded (money given back by hand or through the provider's cabinet):
+/// status `canceled`, `cancel_reason = 'staff:refund'`, a `staff`/`refund` payment event and an
+/// audit entry, in one transaction. Nothing is deleted; revenue no longer counts it.
+pub async fn refund(ctx: &AppContext, actor: Actor, key: &str, reason: &str) -> Result<Payment> {
+    let reason = validate_reason(reason)?;
+    let now = ctx.clock.now();
+    let (mut tx, p) = paid_in_write(ctx, key, "can be refunded").await?;
     if sq::comp_for_payment(&mut tx, p.id).await?.is_some() {
         return Err(PanelError::Conflict(format!(
             "order {} is a free session; there is nothing to refund",
@@ -615,18 +627,8 @@ pub async fn reprint(
 ) -> Result<Reprint> {
     use crate::store::photos as ph;
     let reason = validate_reason(reason)?;
-    let p = find(ctx, key).await?;
     let now = ctx.clock.now();
-    let mut tx = ctx.store.begin_write().await?;
-    let p = q::payment_by_id(&mut tx, p.id)
-        .await?
-        .ok_or_else(|| PanelError::NotFound(format!("payment {key} not found")))?;
-    if p.status() != PaymentStatus::Success {
-        return Err(PanelError::Conflict(format!(
-            "order {} is {}; only a paid order is printed",
-            p.order_id, p.status
-        )));
-    }
+    let (mut tx, p) = paid_in_write(ctx, key, "is printed").await?;
     let copies = copies.unwrap_or(p.copies);
     let max = ctx.config.pricing.max_copies as i64;
     if !(1..=max).contains(&copies) {
