@@ -2,14 +2,14 @@
 # Load test of the provider callbacks against a release `fotobox serve` on loopback (sandbox,
 # temporary data directory, WAL + synchronous=FULL as in production): the Payme full cycle
 # (generate-qr, CheckPerform, Create, Perform, CheckTransaction) and Click prepare+complete, at
-# 1, 16 and 64 concurrent clients. The load tools are crates/fotobox-core/examples/*_load.rs.
+# 1, 16 and 64 concurrent clients. The load tools are crates/fotobox-http/examples/*_load.rs.
 # Usage: bench/provider-load.sh [seconds per Payme run] [Click cycles per client at 16/64]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 secs=${1:-10}
 cycles=${2:-50}
-cargo build --release -q -p fotobox -p fotobox-core --bins --examples
+cargo build --release -q -p fotobox -p fotobox-http --bins --examples
 data=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$data"' EXIT
 key=LOAD_TEST_KEY_0123456789abcdef012345

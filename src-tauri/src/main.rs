@@ -6,11 +6,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
+use fotobox_core::error::{DomainError, ErrorKind};
 use fotobox_core::kiosk::{self, KioskError};
-use fotobox_core::model::Provider;
 use fotobox_core::orders::{self, OrderError, OrderRequest, OrderView, StatusView};
-use fotobox_core::server::RunningServer;
 use fotobox_core::{AppContext, Config};
+use fotobox_http::server::RunningServer;
+use fotobox_store::model::Provider;
 use serde::Serialize;
 use tauri::webview::{PermissionKind, PermissionResponse};
 use tauri::{Emitter, Manager, RunEvent, WindowEvent};
@@ -41,49 +42,22 @@ impl CommandError {
     }
 }
 
-impl From<OrderError> for CommandError {
-    fn from(e: OrderError) -> Self {
-        let kind = match &e {
-            OrderError::NotFound(_) => "not_found",
-            OrderError::BadRequest(_) => "bad_request",
-            OrderError::Conflict(_) => "conflict",
-            OrderError::Store(_) | OrderError::Qr(_) => "internal",
-        };
-        CommandError::new(kind, &e)
+/// The one place where error kinds become the page's `kind` strings (what `ui/` switches on).
+fn kind_name(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::NotFound => "not_found",
+        ErrorKind::Invalid => "bad_request",
+        ErrorKind::Conflict => "conflict",
+        ErrorKind::Unavailable => "unavailable",
+        ErrorKind::Unauthorized | ErrorKind::Locked => "unauthorized",
+        ErrorKind::Forbidden => "forbidden",
+        ErrorKind::Internal => "internal",
     }
 }
 
-impl From<fotobox_core::click_api::ClickApiError> for CommandError {
-    fn from(e: fotobox_core::click_api::ClickApiError) -> Self {
-        use fotobox_core::click_api::ClickApiError as C;
-        let kind = match &e {
-            C::NotFound(_) => "not_found",
-            C::NotClick(_) | C::NotConfigured => "bad_request",
-            C::Transport(_) => "unavailable",
-            C::Store(_) => "internal",
-        };
-        CommandError::new(kind, &e)
-    }
-}
-
-impl From<KioskError> for CommandError {
-    fn from(e: KioskError) -> Self {
-        let kind = e.kind();
-        CommandError::new(kind, &e)
-    }
-}
-
-impl From<fotobox_core::panel::PanelError> for CommandError {
-    fn from(e: fotobox_core::panel::PanelError) -> Self {
-        use fotobox_core::panel::PanelError as P;
-        let kind = match &e {
-            P::BadRequest(_) => "bad_request",
-            P::NotFound(_) => "not_found",
-            P::Conflict(_) => "conflict",
-            P::Unauthorized | P::WrongPin { .. } | P::Locked { .. } => "unauthorized",
-            _ => "internal",
-        };
-        CommandError::new(kind, &e)
+impl<E: DomainError> From<E> for CommandError {
+    fn from(e: E) -> Self {
+        CommandError::new(kind_name(e.kind()), &e)
     }
 }
 
@@ -137,7 +111,7 @@ async fn create_order(
     copies: i64,
 ) -> Result<OrderView, CommandError> {
     let provider = Provider::parse(&payment_type)
-        .ok_or_else(|| OrderError::BadRequest(format!("unknown payment type {payment_type:?}")))?;
+        .ok_or_else(|| OrderError::Invalid(format!("unknown payment type {payment_type:?}")))?;
     Ok(orders::create_order(
         &shell.ctx,
         OrderRequest::Priced {
@@ -284,7 +258,7 @@ fn start_core(app: &mut tauri::App, started: Instant) -> Result<(), Box<dyn std:
     let log = fotobox_core::logging::init(&data_dir);
     let (ctx, server) = tauri::async_runtime::block_on(async {
         let ctx = AppContext::new(cfg).await?;
-        let server = fotobox_core::server::start(ctx.clone()).await?;
+        let server = fotobox_http::server::start(ctx.clone()).await?;
         Ok::<_, fotobox_core::AppError>((ctx, server))
     })?;
     // Push every committed status change to the page (polling stays as the fallback).
@@ -449,7 +423,7 @@ mod tests {
 
     #[test]
     fn internal_errors_hide_details() {
-        let e = CommandError::from(OrderError::Store(fotobox_core::store::StoreError::Invalid(
+        let e = CommandError::from(OrderError::Store(fotobox_store::StoreError::Invalid(
             "secret path /x".into(),
         )));
         assert_eq!(e.kind, "internal");

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use chrono::Utc;
 use criterion::{criterion_group, criterion_main, Criterion};
-use fotobox_core::model::{PaymentStatus, Provider};
 use fotobox_core::orders::{self, OrderRequest};
-use fotobox_core::store::ListFilter;
 use fotobox_core::{AppContext, Config};
+use fotobox_store::model::{PaymentStatus, Provider};
+use fotobox_store::ListFilter;
 
 const ROWS: i64 = 100_000;
 

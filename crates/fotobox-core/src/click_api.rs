@@ -18,11 +18,13 @@ use serde_json::{json, Value};
 use sha1::{Digest, Sha1};
 
 use crate::context::AppContext;
+use crate::error::{DomainError, ErrorKind};
 use crate::maintenance::alerts::{self, AlertKind};
-use crate::model::PaymentStatus;
-use crate::store::maintenance as mq;
-use crate::store::payments as q;
-use crate::store::StoreError;
+use crate::outbound::{Method, OutRequest};
+use fotobox_store::maintenance as mq;
+use fotobox_store::model::PaymentStatus;
+use fotobox_store::payments as q;
+use fotobox_store::StoreError;
 
 /// `payment_status` 2: the payment went through (click.md §10, CLICK Pass).
 pub const PAYMENT_SUCCESSFUL: i64 = 2;
@@ -57,6 +59,18 @@ pub enum ClickApiError {
     Transport(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl DomainError for ClickApiError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ClickApiError::NotConfigured => ErrorKind::Invalid,
+            ClickApiError::NotFound(_) => ErrorKind::NotFound,
+            ClickApiError::NotClick(_) => ErrorKind::Invalid,
+            ClickApiError::Transport(_) => ErrorKind::Unavailable,
+            ClickApiError::Store(e) => e.kind(),
+        }
+    }
 }
 
 /// Whether the fallback can be used.
@@ -119,21 +133,24 @@ pub async fn check_status(ctx: &AppContext, order_id: &str) -> Result<StatusChec
         ctx.config.click.api.base_url.trim_end_matches('/')
     );
     let timestamp = ctx.clock.now().timestamp();
+    let req = OutRequest::new(
+        Method::Get,
+        url,
+        Duration::from_secs(ctx.config.click.api.timeout_secs),
+    )
+    .header("Accept", "application/json")
+    .header("Content-Type", "application/json")
+    .header(
+        "Auth",
+        auth_header(c.merchant_user_id, c.secret_key.expose(), timestamp),
+    );
     let resp = ctx
         .http
-        .get(&url)
-        .timeout(Duration::from_secs(ctx.config.click.api.timeout_secs))
-        .header("Accept", "application/json")
-        .header("Content-Type", "application/json")
-        .header(
-            "Auth",
-            auth_header(c.merchant_user_id, c.secret_key.expose(), timestamp),
-        )
-        .send()
+        .send(req)
         .await
-        .map_err(|e| ClickApiError::Transport(e.without_url().to_string()))?;
-    let http_status = resp.status().as_u16();
-    let body: Value = resp.json().await.unwrap_or(Value::Null);
+        .map_err(|e| ClickApiError::Transport(e.to_string()))?;
+    let http_status = resp.status;
+    let body: Value = resp.json();
     let remote = RemoteStatus {
         http_status,
         error_code: int(&body["error_code"]),

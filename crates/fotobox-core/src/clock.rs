@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, FixedOffset, NaiveTime, TimeZone, Utc};
 
 /// Cloneable clock. Production uses it as is; tests call [`Clock::advance`] to jump in time.
 #[derive(Debug, Clone, Default)]
@@ -24,5 +24,20 @@ impl Clock {
     pub fn advance(&self, by: Duration) {
         self.offset_ms
             .fetch_add(by.num_milliseconds(), Ordering::Relaxed);
+    }
+}
+/// The most recent instant at local time `at` that is not after `now`.
+pub fn last_slot(now: DateTime<Utc>, at: NaiveTime, offset: FixedOffset) -> DateTime<Utc> {
+    let local = now.with_timezone(&offset);
+    let today = local.date_naive().and_time(at);
+    let slot = offset
+        .from_local_datetime(&today)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(now);
+    if slot <= now {
+        slot
+    } else {
+        slot - Duration::days(1)
     }
 }

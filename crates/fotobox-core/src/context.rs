@@ -1,16 +1,19 @@
-//! The one cloneable application context (config, store, clock, event bus, HTTP client),
-//! handed to the axum routers, the CLI and the Tauri shell alike.
+//! The one cloneable application context (config, store, clock, event bus, HTTP client, the
+//! maintenance state and counters), handed to the http crate, the CLI and the Tauri shell
+//! alike. Built by `boot` (`AppContext::new`); every piece of process-wide state lives here.
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
-use rand::RngCore;
+use fotobox_render::layouts::LayoutCache;
+use fotobox_store::{Store, StoreError};
 
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError, Secret};
 use crate::events::EventBus;
-use crate::store::{Store, StoreError};
+use crate::maintenance::counters::Metrics;
+use crate::maintenance::state::MaintenanceState;
+use crate::outbound::Outbound;
 
 /// Errors while building the context or starting the server.
 #[derive(Debug, thiserror::Error)]
@@ -40,11 +43,19 @@ pub struct AppContext {
     pub data_dir: PathBuf,
     /// The staff bearer token (configured, or generated once into the data directory).
     pub staff_token: Secret,
-    /// Outgoing HTTP (simulators, provider status APIs).
-    pub http: reqwest::Client,
+    /// Outgoing HTTP (simulators, provider status APIs, alerts, the tunnel check).
+    pub http: Outbound,
     /// State of the unattended-operation tasks (tunnel, supervisor, device reports).
-    pub maintenance: crate::maintenance::MaintenanceState,
-    callback_base: Arc<RwLock<Option<String>>>,
+    pub maintenance: MaintenanceState,
+    /// The counters behind `/metrics`.
+    pub metrics: Metrics,
+    /// Loaded print layouts, by folder.
+    pub layouts: LayoutCache,
+    /// One print-queue runner at a time: printing is serial.
+    pub print_turn: Arc<tokio::sync::Mutex<()>>,
+    /// Staff logins run one at a time, so parallel guesses cannot pass the lockout count.
+    pub login_gate: Arc<tokio::sync::Mutex<()>>,
+    pub(crate) callback_base: Arc<RwLock<Option<String>>>,
 }
 
 impl std::fmt::Debug for AppContext {
@@ -57,38 +68,6 @@ impl std::fmt::Debug for AppContext {
 }
 
 impl AppContext {
-    /// Open the store (creating and migrating it) and build the context.
-    pub async fn new(config: Config) -> Result<AppContext, AppError> {
-        let data_dir = config.resolve_data_dir()?;
-        std::fs::create_dir_all(&data_dir).map_err(|source| AppError::Io {
-            path: data_dir.clone(),
-            source,
-        })?;
-        // Unattended operation: quick_check + recovery, backup before migrating (maintenance::recovery).
-        crate::maintenance::recovery::prepare_database(&config, &data_dir).await?;
-        let store = Store::open(
-            &config.database_path()?,
-            Duration::from_millis(config.database.busy_timeout_ms),
-        )
-        .await?;
-        let staff_token = resolve_staff_token(&config, &data_dir)?;
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(15))
-            .build()
-            .unwrap_or_default();
-        Ok(AppContext {
-            config: Arc::new(config),
-            store,
-            events: EventBus::default(),
-            clock: Clock::default(),
-            data_dir,
-            staff_token,
-            http,
-            maintenance: Default::default(),
-            callback_base: Arc::new(RwLock::new(None)),
-        })
-    }
-
     /// `http://<callback listener>` once the server has bound it (the simulators call it).
     pub fn callback_base_url(&self) -> Option<String> {
         self.callback_base.read().ok().and_then(|g| g.clone())
@@ -104,34 +83,4 @@ impl AppContext {
     pub fn backup_dir(&self) -> PathBuf {
         self.data_dir.join("backups")
     }
-}
-
-/// The configured staff token, else the one stored in `<data_dir>/staff_token`, else a new
-/// random one written there (mode 0600). The token itself is never logged.
-fn resolve_staff_token(config: &Config, data_dir: &std::path::Path) -> Result<Secret, AppError> {
-    if !config.server.staff_token.is_empty() {
-        return Ok(config.server.staff_token.clone());
-    }
-    let path = data_dir.join("staff_token");
-    let io = |source| AppError::Io {
-        path: path.clone(),
-        source,
-    };
-    if let Ok(existing) = std::fs::read_to_string(&path) {
-        let t = existing.trim();
-        if !t.is_empty() {
-            return Ok(Secret::new(t));
-        }
-    }
-    let mut bytes = [0u8; 24];
-    rand::rng().fill_bytes(&mut bytes);
-    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    std::fs::write(&path, format!("{token}\n")).map_err(io)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
-    }
-    tracing::info!(path = %path.display(), "generated a staff token");
-    Ok(Secret::new(token))
 }

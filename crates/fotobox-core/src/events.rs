@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use tokio::sync::{broadcast, watch};
 
-use crate::model::StatusEvent;
+use fotobox_store::model::StatusEvent;
 
 /// Broadcast bus of [`StatusEvent`]s. Cheap to clone; subscribers that lag lose old events
 /// (they can always poll the status).

@@ -14,11 +14,12 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::context::AppContext;
-use crate::model::PaymentStatus;
+use crate::error::{DomainError, ErrorKind};
 use crate::orders::OrderError;
 use crate::photos::{self, PhotoError, PhotoView};
-use crate::store::photos as pq;
-use crate::store::StoreError;
+use fotobox_store::model::PaymentStatus;
+use fotobox_store::photos as pq;
+use fotobox_store::StoreError;
 
 /// Largest shot accepted (bytes): a 4K JPEG at high quality is well below this.
 pub const MAX_SHOT_BYTES: usize = 16 * 1024 * 1024;
@@ -28,7 +29,7 @@ pub enum KioskError {
     #[error("order {0} not found")]
     NotFound(String),
     #[error("{0}")]
-    BadRequest(String),
+    Invalid(String),
     #[error("{0}")]
     Conflict(String),
     #[error(transparent)]
@@ -41,42 +42,23 @@ pub enum KioskError {
     Io(#[from] std::io::Error),
 }
 
+impl DomainError for KioskError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            KioskError::NotFound(_) => ErrorKind::NotFound,
+            KioskError::Invalid(_) => ErrorKind::Invalid,
+            KioskError::Conflict(_) => ErrorKind::Conflict,
+            KioskError::Order(e) => e.kind(),
+            KioskError::Photo(e) => e.kind(),
+            KioskError::Store(e) => e.kind(),
+            KioskError::Io(_) => ErrorKind::Internal,
+        }
+    }
+}
+
 impl From<sqlx::Error> for KioskError {
     fn from(e: sqlx::Error) -> Self {
         KioskError::Store(StoreError::Db(e))
-    }
-}
-
-impl KioskError {
-    /// What the page switches on: `not_found`, `bad_request`, `conflict` or `internal`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            KioskError::NotFound(_)
-            | KioskError::Order(OrderError::NotFound(_))
-            | KioskError::Photo(PhotoError::NotFound(_)) => "not_found",
-            KioskError::BadRequest(_)
-            | KioskError::Order(OrderError::BadRequest(_))
-            | KioskError::Photo(PhotoError::BadRequest(_)) => "bad_request",
-            KioskError::Conflict(_)
-            | KioskError::Order(OrderError::Conflict(_))
-            | KioskError::Photo(PhotoError::Conflict(_)) => "conflict",
-            _ => "internal",
-        }
-    }
-}
-
-impl From<KioskError> for crate::http::ApiError {
-    fn from(e: KioskError) -> Self {
-        use crate::http::ApiError;
-        match e {
-            KioskError::Order(e) => e.into(),
-            KioskError::Photo(e) => e.into(),
-            KioskError::Store(e) => e.into(),
-            KioskError::NotFound(id) => ApiError::NotFound(format!("order {id} not found")),
-            KioskError::BadRequest(m) => ApiError::BadRequest(m),
-            KioskError::Conflict(m) => ApiError::Conflict(m),
-            other => ApiError::Internal(other.to_string()),
-        }
     }
 }
 
@@ -126,7 +108,7 @@ pub struct KioskInfo {
 /// staff panel may have changed them; orders are priced by [`crate::orders::price`] from the same source).
 pub async fn info(ctx: &AppContext) -> Result<KioskInfo, KioskError> {
     let set = photos::layouts(ctx).await?;
-    let pricing = crate::panel::effective_pricing(ctx).await?;
+    let pricing = crate::pricing::effective_pricing(ctx).await?;
     let mut layouts = Vec::new();
     for (name, price) in &pricing.layouts {
         let Some(l) = set.get(name) else { continue };
@@ -184,7 +166,7 @@ pub async fn readiness(ctx: &AppContext, copies: i64) -> Result<KioskReadiness, 
         return Ok(KioskReadiness {
             ready: false,
             reason: Some("offline"),
-            detail: Some(detail),
+            detail: Some(detail.to_string()),
         });
     }
     let r = photos::readiness(ctx, copies).await?;
@@ -221,8 +203,8 @@ async fn paid_order(
     order_id: &str,
 ) -> Result<
     (
-        crate::model::Payment,
-        std::sync::Arc<crate::layouts::Layout>,
+        fotobox_store::model::Payment,
+        std::sync::Arc<fotobox_render::layouts::Layout>,
     ),
     KioskError,
 > {
@@ -240,11 +222,11 @@ async fn paid_order(
     let layout = photos::layouts(ctx)
         .await?
         .get(&name)
-        .ok_or_else(|| KioskError::BadRequest(format!("layout {name:?} is not installed")))?;
+        .ok_or_else(|| KioskError::Invalid(format!("layout {name:?} is not installed")))?;
     Ok((p, layout))
 }
 
-fn incoming_dir(ctx: &AppContext, p: &crate::model::Payment) -> PathBuf {
+fn incoming_dir(ctx: &AppContext, p: &fotobox_store::model::Payment) -> PathBuf {
     photos::order_dir(ctx, p).join("incoming")
 }
 
@@ -267,23 +249,23 @@ pub async fn save_shot(
 ) -> Result<ShotSaved, KioskError> {
     let (p, layout) = paid_order(ctx, order_id).await?;
     if index >= layout.shots {
-        return Err(KioskError::BadRequest(format!(
+        return Err(KioskError::Invalid(format!(
             "shot {index} is out of range: layout {} takes {} pictures",
             layout.name, layout.shots
         )));
     }
     if bytes.len() > MAX_SHOT_BYTES {
-        return Err(KioskError::BadRequest("the picture is too large".into()));
+        return Err(KioskError::Invalid("the picture is too large".into()));
     }
     let ext = image_ext(&bytes)
-        .ok_or_else(|| KioskError::BadRequest("a shot must be JPEG or PNG bytes".into()))?;
+        .ok_or_else(|| KioskError::Invalid("a shot must be JPEG or PNG bytes".into()))?;
     let dir = incoming_dir(ctx, &p);
     let n = bytes.len();
     tokio::task::spawn_blocking(move || -> std::io::Result<()> {
         for other in ["jpg", "png"] {
             let _ = std::fs::remove_file(dir.join(format!("shot-{}.{other}", index + 1)));
         }
-        crate::compose::write_atomic(&dir.join(format!("shot-{}.{ext}", index + 1)), &bytes)
+        fotobox_render::files::write_atomic(&dir.join(format!("shot-{}.{ext}", index + 1)), &bytes)
     })
     .await
     .map_err(|e| KioskError::Io(std::io::Error::other(e.to_string())))??;
@@ -363,7 +345,7 @@ pub async fn print_status(ctx: &AppContext, order_id: &str) -> Result<PrintProgr
         None => ("queued".to_string(), view.copies, 0),
     };
     let download_qr_svg = match (&view.download_url, state.as_str()) {
-        (Some(url), "done") => crate::qr::render_svg(url).ok(),
+        (Some(url), "done") => fotobox_render::qr::render_svg(url).ok(),
         _ => None,
     };
     Ok(PrintProgress {
@@ -410,7 +392,7 @@ pub async fn call_staff(
     let reason = STAFF_REASONS
         .iter()
         .find(|r| **r == reason)
-        .ok_or_else(|| KioskError::BadRequest(format!("unknown staff call reason {reason:?}")))?;
+        .ok_or_else(|| KioskError::Invalid(format!("unknown staff call reason {reason:?}")))?;
     tracing::warn!(
         order_id = order_id.unwrap_or("-"),
         reason,
@@ -428,7 +410,7 @@ pub async fn call_staff(
             .ok_or_else(|| KioskError::NotFound(id.to_string()))?;
         let now = ctx.clock.now();
         let mut tx = ctx.store.begin_write().await?;
-        crate::store::payments::insert_event(
+        fotobox_store::payments::insert_event(
             &mut tx,
             p.id,
             "kiosk",

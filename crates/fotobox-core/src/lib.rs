@@ -1,28 +1,31 @@
-//! Fotobox core: everything the kiosk does, without Tauri. The headless `fotobox` binary and the
-//! Tauri shell are thin doors over this crate.
+//! Fotobox core, the domain: the config, the application context, pricing and orders, the Payme
+//! and Click protocol logic, the photo pipeline and print queue, the kiosk, staff actions and
+//! unattended operation. Knows nothing of HTTP servers or Tauri: the http crate and the Tauri
+//! shell are doors over it.
+//!
+//! Architecture Invariant: no axum, tower or hyper in this crate's dependency tree; it depends
+//! only on fotobox-store and fotobox-render among the fotobox crates.
 
+pub mod boot;
 pub mod click;
 pub mod click_api;
 pub mod clock;
-pub mod compose;
 pub mod config;
 pub mod context;
+pub mod error;
 pub mod events;
-pub mod http;
 pub mod kiosk;
-pub mod layouts;
 pub mod logging;
 pub mod maintenance;
-pub mod model;
 pub mod orders;
+pub mod outbound;
 pub mod panel;
+pub mod paylink;
 pub mod payme;
 pub mod photos;
+pub mod pricing;
 pub mod print;
-pub mod qr;
-pub mod server;
 pub mod staff;
-pub mod store;
 
 pub use config::Config;
 pub use context::{AppContext, AppError};

@@ -6,9 +6,11 @@ use rand::Rng;
 use serde::Serialize;
 
 use crate::context::AppContext;
-use crate::model::{Payment, PaymentStatus, Provider, StatusEvent};
-use crate::qr;
-use crate::store::{payments as q, StoreError};
+use crate::error::{DomainError, ErrorKind};
+use crate::paylink;
+use fotobox_render::qr;
+use fotobox_store::model::{Payment, PaymentStatus, Provider, StatusEvent};
+use fotobox_store::{payments as q, StoreError, Sum};
 
 /// Crockford base32: no I, L, O, U, so an id read out loud is unambiguous.
 const ORDER_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -21,7 +23,7 @@ pub enum OrderError {
     #[error("order {0} not found")]
     NotFound(String),
     #[error("{0}")]
-    BadRequest(String),
+    Invalid(String),
     #[error("{0}")]
     Conflict(String),
     #[error(transparent)]
@@ -30,10 +32,27 @@ pub enum OrderError {
     Qr(#[from] qr::QrError),
 }
 
+impl DomainError for OrderError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            OrderError::NotFound(_) => ErrorKind::NotFound,
+            OrderError::Invalid(_) => ErrorKind::Invalid,
+            OrderError::Conflict(_) => ErrorKind::Conflict,
+            // A storage failure during an order is never the caller's fault.
+            OrderError::Store(_) | OrderError::Qr(_) => ErrorKind::Internal,
+        }
+    }
+}
+
 impl From<sqlx::Error> for OrderError {
     fn from(e: sqlx::Error) -> Self {
         OrderError::Store(StoreError::Db(e))
     }
+}
+
+/// When an order created at `now` stops waiting for a payment to start (`orders.ttl_seconds`).
+pub fn deadline(ctx: &AppContext, now: DateTime<Utc>) -> DateTime<Utc> {
+    now + Duration::seconds(ctx.config.orders.ttl_seconds as i64)
 }
 
 /// What the customer (or staff) asks for.
@@ -53,8 +72,8 @@ pub enum OrderRequest {
 #[derive(Debug, Clone, Serialize)]
 pub struct OrderView {
     pub order_id: String,
-    pub payment_type: String,
-    pub amount: i64,
+    pub payment_type: Provider,
+    pub amount: Sum,
     pub status: PaymentStatus,
     pub pay_url: String,
     pub qr_svg: String,
@@ -68,8 +87,8 @@ pub struct OrderView {
 pub struct StatusView {
     pub order_id: String,
     pub status: PaymentStatus,
-    pub amount: i64,
-    pub payment_type: String,
+    pub amount: Sum,
+    pub payment_type: Provider,
     pub template: Option<String>,
     pub copies: i64,
     pub created_at: DateTime<Utc>,
@@ -85,7 +104,7 @@ impl From<&Payment> for StatusView {
             order_id: p.order_id.clone(),
             status: p.status(),
             amount: p.amount,
-            payment_type: p.payment_type.clone(),
+            payment_type: p.payment_type,
             template: p.template_name.clone(),
             copies: p.copies,
             created_at: p.created_at,
@@ -142,12 +161,12 @@ pub fn new_order_id() -> String {
 
 /// The price of `copies` prints of `template` (whole sum).
 /// STAFF PANEL: prices saved in the panel (table `staff_prices`, newest row) override
-/// `[pricing]` from the config; `panel::effective_pricing` merges the two. Only new orders are
+/// `[pricing]` from the config; `pricing::effective_pricing` merges the two. Only new orders are
 /// priced here, so a change never touches an existing order's amount.
 pub async fn price(ctx: &AppContext, template: &str, copies: i64) -> Result<i64, OrderError> {
-    let pricing = crate::panel::effective_pricing(ctx).await?;
+    let pricing = crate::pricing::effective_pricing(ctx).await?;
     let base = pricing.layouts.get(template).ok_or_else(|| {
-        OrderError::BadRequest(format!(
+        OrderError::Invalid(format!(
             "unknown template {template:?}; known: {}",
             pricing
                 .layouts
@@ -158,7 +177,7 @@ pub async fn price(ctx: &AppContext, template: &str, copies: i64) -> Result<i64,
         ))
     })?;
     if copies < 1 || copies as u64 > pricing.max_copies {
-        return Err(OrderError::BadRequest(format!(
+        return Err(OrderError::Invalid(format!(
             "copies must be between 1 and {}",
             pricing.max_copies
         )));
@@ -169,8 +188,8 @@ pub async fn price(ctx: &AppContext, template: &str, copies: i64) -> Result<i64,
 /// The payment link the order's QR encodes.
 pub fn pay_url(ctx: &AppContext, p: &Payment) -> String {
     match p.provider() {
-        Some(Provider::Click) => qr::click_link(&ctx.config, &p.order_id, p.amount),
-        _ => qr::payme_link(&ctx.config, &p.order_id, p.amount),
+        Some(Provider::Click) => paylink::click_link(&ctx.config, &p.order_id, p.amount),
+        _ => paylink::payme_link(&ctx.config, &p.order_id, p.amount),
     }
 }
 
@@ -199,7 +218,7 @@ pub async fn create_order(ctx: &AppContext, req: OrderRequest) -> Result<OrderVi
         }
         OrderRequest::Amount { provider, amount } => {
             if !(1..=MAX_AMOUNT).contains(&amount) {
-                return Err(OrderError::BadRequest(format!(
+                return Err(OrderError::Invalid(format!(
                     "amount must be a whole number of sum between 1 and {MAX_AMOUNT}"
                 )));
             }
@@ -211,13 +230,13 @@ pub async fn create_order(ctx: &AppContext, req: OrderRequest) -> Result<OrderVi
         Provider::Click => ctx.config.click_enabled(),
     };
     if !enabled {
-        return Err(OrderError::BadRequest(format!(
+        return Err(OrderError::Invalid(format!(
             "{} is not configured on this kiosk",
             provider.as_str()
         )));
     }
     let now = ctx.clock.now();
-    let expires_at = now + Duration::seconds(ctx.config.orders.ttl_seconds as i64);
+    let expires_at = deadline(ctx, now);
     let mut tx = ctx.store.begin_write().await?;
     // A collision in 2^40 ids is unlikely but possible: retry with a new id.
     let mut attempt = 0;
@@ -227,8 +246,8 @@ pub async fn create_order(ctx: &AppContext, req: OrderRequest) -> Result<OrderVi
             &mut tx,
             &q::NewPayment {
                 order_id: &order_id,
-                amount,
-                payment_type: provider.as_str(),
+                amount: Sum::new(amount),
+                payment_type: provider,
                 template_name: template.as_deref(),
                 copies,
                 expires_at,
@@ -258,7 +277,7 @@ pub async fn create_order(ctx: &AppContext, req: OrderRequest) -> Result<OrderVi
         pay_url: url,
         order_id: payment.order_id,
         payment_type: payment.payment_type,
-        amount,
+        amount: Sum::new(amount),
         status: PaymentStatus::Pending,
         expires_at,
         template,
@@ -296,7 +315,7 @@ fn publish(ctx: &AppContext, p: &Payment, status: PaymentStatus) {
         order_id: p.order_id.clone(),
         status,
         amount: p.amount,
-        payment_type: p.payment_type.clone(),
+        payment_type: p.payment_type,
     });
 }
 

@@ -21,13 +21,13 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::config::Secret;
 use crate::context::AppContext;
-use crate::model::{Payment, PaymentStatus};
+use crate::error::{DomainError, ErrorKind};
 use crate::orders::{self, OrderError};
-use crate::store::payments as q;
-use crate::store::staff::{self as sq, NewAudit};
-use crate::store::{backup, ListFilter, StoreError};
+use fotobox_store::model::{Payment, PaymentStatus, Provider};
+use fotobox_store::payments as q;
+use fotobox_store::staff::{self as sq, NewAudit};
+use fotobox_store::{backup, ListFilter, StoreError, Sum};
 
 /// Wrong PINs in a row before the pad locks.
 pub const MAX_PIN_FAILURES: i64 = 5;
@@ -45,7 +45,7 @@ const PIN_HASH_KEY: &str = "pin_hash";
 #[derive(Debug, thiserror::Error)]
 pub enum PanelError {
     #[error("{0}")]
-    BadRequest(String),
+    Invalid(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -64,11 +64,35 @@ pub enum PanelError {
     Store(#[from] StoreError),
 }
 
+impl DomainError for PanelError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            PanelError::Invalid(_) => ErrorKind::Invalid,
+            PanelError::NotFound(_) => ErrorKind::NotFound,
+            PanelError::Conflict(_) | PanelError::NoPin => ErrorKind::Conflict,
+            PanelError::Unauthorized | PanelError::WrongPin { .. } => ErrorKind::Unauthorized,
+            PanelError::Locked { .. } => ErrorKind::Locked,
+            PanelError::Unavailable(_) => ErrorKind::Unavailable,
+            PanelError::Store(e) => e.kind(),
+        }
+    }
+
+    fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            PanelError::WrongPin { attempts_left } => {
+                Some(serde_json::json!({ "attempts_left": attempts_left }))
+            }
+            PanelError::Locked { until } => Some(serde_json::json!({ "locked_until": until })),
+            _ => None,
+        }
+    }
+}
+
 impl From<OrderError> for PanelError {
     fn from(e: OrderError) -> Self {
         match e {
             OrderError::NotFound(id) => PanelError::NotFound(format!("order {id} not found")),
-            OrderError::BadRequest(m) => PanelError::BadRequest(m),
+            OrderError::Invalid(m) => PanelError::Invalid(m),
             OrderError::Conflict(m) => PanelError::Conflict(m),
             OrderError::Store(s) => PanelError::Store(s),
             other => PanelError::Store(StoreError::Invalid(other.to_string())),
@@ -120,81 +144,6 @@ impl Actor {
     }
 }
 
-// ---------------------------------------------------------------- config
-
-/// `[staff]` in the config: the hidden staff panel.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StaffConfig {
-    /// argon2 PHC string of the initial PIN (`fotobox staff hash-pin`); a PIN set with
-    /// `fotobox staff set-pin` or in the panel (stored in the database) wins over it.
-    #[serde(default)]
-    pub pin_hash: Secret,
-    /// The panel closes (and its session ends) after this long without a touch (seconds).
-    #[serde(default = "default_idle", deserialize_with = "de_u64")]
-    pub idle_timeout_seconds: u64,
-    /// Folders under which CSV exports may be written (USB sticks mount under /media).
-    /// Relative entries are under the data directory.
-    #[serde(default = "default_export_dirs")]
-    pub export_dirs: Vec<PathBuf>,
-}
-
-fn default_idle() -> u64 {
-    180
-}
-
-fn default_export_dirs() -> Vec<PathBuf> {
-    ["/media", "/mnt", "/run/media", "exports"]
-        .into_iter()
-        .map(PathBuf::from)
-        .collect()
-}
-
-/// An integer from TOML or a string of digits from the environment.
-fn de_u64<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<u64, D::Error> {
-    #[derive(serde::Deserialize)]
-    #[serde(untagged)]
-    enum IntOrString {
-        Int(u64),
-        Str(String),
-    }
-    match <IntOrString as serde::Deserialize>::deserialize(d)? {
-        IntOrString::Int(i) => Ok(i),
-        IntOrString::Str(s) => s.trim().parse().map_err(|_| {
-            serde::de::Error::custom(format!("expected a non-negative integer, got {s:?}"))
-        }),
-    }
-}
-
-impl Default for StaffConfig {
-    fn default() -> Self {
-        StaffConfig {
-            pin_hash: Secret::default(),
-            idle_timeout_seconds: default_idle(),
-            export_dirs: default_export_dirs(),
-        }
-    }
-}
-
-impl StaffConfig {
-    /// `Err((key, message))` for the config loader.
-    pub fn validate(&self) -> std::result::Result<(), (&'static str, &'static str)> {
-        if !(30..=3600).contains(&self.idle_timeout_seconds) {
-            return Err((
-                "staff.idle_timeout_seconds",
-                "must be between 30 and 3600 seconds",
-            ));
-        }
-        if !self.pin_hash.is_empty() && PasswordHash::new(self.pin_hash.expose()).is_err() {
-            return Err((
-                "staff.pin_hash",
-                "not an argon2 hash; make one with `fotobox staff hash-pin`",
-            ));
-        }
-        Ok(())
-    }
-}
-
 // ---------------------------------------------------------------- PIN and sessions
 
 /// Check the shape of a PIN: 4 to 12 digits.
@@ -202,7 +151,7 @@ pub fn validate_pin(pin: &str) -> Result<()> {
     if (4..=12).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(PanelError::BadRequest("a PIN is 4 to 12 digits".into()))
+        Err(PanelError::Invalid("a PIN is 4 to 12 digits".into()))
     }
 }
 
@@ -315,9 +264,6 @@ pub async fn pad_state(ctx: &AppContext) -> Result<PadState> {
     })
 }
 
-/// Logins run one at a time in the process, so parallel guesses cannot pass the lockout count.
-static LOGIN_GATE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 /// Record an attempt that never reached the PIN check (no staff token, no window key).
 pub async fn record_refused_login(ctx: &AppContext) -> Result<()> {
     let mut c = ctx.store.pool().acquire().await?;
@@ -333,7 +279,8 @@ pub async fn record_refused_login(ctx: &AppContext) -> Result<()> {
 
 /// Check a PIN and open a session. Every call is logged in `staff_login_attempts`.
 pub async fn login(ctx: &AppContext, pin: &str, client: Client) -> Result<Login> {
-    let _gate = LOGIN_GATE.lock().await;
+    // One login at a time (`AppContext::login_gate`): parallel guesses cannot pass the lockout.
+    let _gate = ctx.login_gate.lock().await;
     let now = ctx.clock.now();
     let state = ctx.store.staff_lockout().await?;
     if let Some(until) = state.locked_until.filter(|t| *t > now) {
@@ -466,7 +413,7 @@ pub async fn audit(
 fn validate_reason(reason: &str) -> Result<&str> {
     let r = reason.trim();
     if r.chars().count() < 3 || r.chars().count() > 500 {
-        return Err(PanelError::BadRequest(
+        return Err(PanelError::Invalid(
             "a reason of 3 to 500 characters is required".into(),
         ));
     }
@@ -480,7 +427,7 @@ async fn paid_in_write(
     ctx: &AppContext,
     key: &str,
     what: &str,
-) -> Result<(crate::store::WriteTx, Payment)> {
+) -> Result<(fotobox_store::WriteTx, Payment)> {
     let p = find(ctx, key).await?;
     let mut tx = ctx.store.begin_write().await?;
     let p = q::payment_by_id(&mut tx, p.id)
@@ -545,12 +492,12 @@ pub async fn comp(
     let reason = validate_reason(reason)?;
     let amount = orders::price(ctx, template, copies).await?;
     let payment_type = if ctx.config.payme_enabled() || !ctx.config.click_enabled() {
-        "payme"
+        Provider::Payme
     } else {
-        "click"
+        Provider::Click
     };
     let now = ctx.clock.now();
-    let expires_at = now + Duration::seconds(ctx.config.orders.ttl_seconds as i64);
+    let expires_at = orders::deadline(ctx, now);
     let mut tx = ctx.store.begin_write().await?;
     let mut attempt = 0;
     let p = loop {
@@ -559,7 +506,7 @@ pub async fn comp(
             &mut tx,
             &q::NewPayment {
                 order_id: &order_id,
-                amount,
+                amount: Sum::new(amount),
                 payment_type,
                 template_name: Some(template),
                 copies,
@@ -608,7 +555,7 @@ pub async fn comp(
 #[derive(Debug, Clone, Serialize)]
 pub struct Reprint {
     pub payment: Payment,
-    pub print: crate::store::photos::PrintJob,
+    pub print: fotobox_store::photos::PrintJob,
 }
 
 /// Reprint a paid order's existing composite: its print job goes back into the photo pipeline's
@@ -625,14 +572,14 @@ pub async fn reprint(
     copies: Option<i64>,
     reason: &str,
 ) -> Result<Reprint> {
-    use crate::store::photos as ph;
+    use fotobox_store::photos as ph;
     let reason = validate_reason(reason)?;
     let now = ctx.clock.now();
     let (mut tx, p) = paid_in_write(ctx, key, "is printed").await?;
     let copies = copies.unwrap_or(p.copies);
     let max = ctx.config.pricing.max_copies as i64;
     if !(1..=max).contains(&copies) {
-        return Err(PanelError::BadRequest(format!(
+        return Err(PanelError::Invalid(format!(
             "copies must be between 1 and {max}"
         )));
     }
@@ -739,46 +686,6 @@ pub async fn find(ctx: &AppContext, key: &str) -> Result<Payment> {
 
 // ---------------------------------------------------------------- prices
 
-/// Prices in force: config `[pricing]`, overridden by the newest row staff saved.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Pricing {
-    pub layouts: BTreeMap<String, i64>,
-    pub extra_copy: i64,
-    pub max_copies: u64,
-    /// `config` or `staff` (the newest saved setting).
-    pub source: &'static str,
-    pub updated_at: Option<DateTime<Utc>>,
-}
-
-pub async fn effective_pricing(ctx: &AppContext) -> std::result::Result<Pricing, StoreError> {
-    let cfg = &ctx.config.pricing;
-    let mut layouts: BTreeMap<String, i64> =
-        cfg.layouts.iter().map(|(k, v)| (k.clone(), v.0)).collect();
-    let mut extra_copy = cfg.extra_copy;
-    let mut source = "config";
-    let mut updated_at = None;
-    if let Some(row) = ctx.store.latest_prices().await? {
-        let saved: BTreeMap<String, i64> =
-            serde_json::from_str(&row.layouts_json).unwrap_or_default();
-        // Only layouts the config knows; a layout added to the config later keeps its price.
-        for (k, v) in saved {
-            if let Some(slot) = layouts.get_mut(&k) {
-                *slot = v;
-            }
-        }
-        extra_copy = row.extra_copy;
-        source = "staff";
-        updated_at = Some(row.created_at);
-    }
-    Ok(Pricing {
-        layouts,
-        extra_copy,
-        max_copies: cfg.max_copies,
-        source,
-        updated_at,
-    })
-}
-
 /// Validate and save new prices (all layouts or some; the rest keep their price). Every
 /// problem is listed in one message. Existing orders keep their amount: only `price()` reads it.
 pub async fn save_pricing(
@@ -786,8 +693,8 @@ pub async fn save_pricing(
     actor: Actor,
     layouts: &BTreeMap<String, serde_json::Value>,
     extra_copy: Option<&serde_json::Value>,
-) -> Result<Pricing> {
-    let current = effective_pricing(ctx).await?;
+) -> Result<crate::pricing::Pricing> {
+    let current = crate::pricing::effective_pricing(ctx).await?;
     let mut next = current.layouts.clone();
     let mut problems = Vec::new();
     let as_price = |v: &serde_json::Value| v.as_i64().filter(|_| v.is_i64() || v.is_u64());
@@ -818,7 +725,7 @@ pub async fn save_pricing(
         },
     };
     if !problems.is_empty() {
-        return Err(PanelError::BadRequest(problems.join("; ")));
+        return Err(PanelError::Invalid(problems.join("; ")));
     }
     let now = ctx.clock.now();
     let json = serde_json::to_string(&next).map_err(|e| StoreError::Invalid(e.to_string()))?;
@@ -841,7 +748,7 @@ pub async fn save_pricing(
     )
     .await?;
     tx.commit().await?;
-    Ok(effective_pricing(ctx).await?)
+    Ok(crate::pricing::effective_pricing(ctx).await?)
 }
 
 // ---------------------------------------------------------------- export
@@ -897,15 +804,15 @@ fn subdirs(dir: &Path) -> Vec<PathBuf> {
 pub fn validate_export_dir(ctx: &AppContext, dir: &str) -> Result<PathBuf> {
     let path = PathBuf::from(dir.trim());
     if dir.trim().is_empty() || !path.is_absolute() {
-        return Err(PanelError::BadRequest(
+        return Err(PanelError::Invalid(
             "the export folder must be an absolute path".into(),
         ));
     }
     let real = std::fs::canonicalize(&path).map_err(|_| {
-        PanelError::BadRequest(format!("the folder {} does not exist", path.display()))
+        PanelError::Invalid(format!("the folder {} does not exist", path.display()))
     })?;
     if !real.is_dir() {
-        return Err(PanelError::BadRequest(format!(
+        return Err(PanelError::Invalid(format!(
             "{} is not a folder",
             path.display()
         )));
@@ -916,7 +823,7 @@ pub fn validate_export_dir(ctx: &AppContext, dir: &str) -> Result<PathBuf> {
             .unwrap_or(false)
     });
     if !inside {
-        return Err(PanelError::BadRequest(format!(
+        return Err(PanelError::Invalid(format!(
             "exports go under {} (config staff.export_dirs)",
             export_roots(ctx)
                 .iter()
@@ -1078,7 +985,7 @@ pub async fn restore(
 ) -> Result<RestoreDone> {
     let path = backup_path(ctx, name)?;
     if confirm != name {
-        return Err(PanelError::BadRequest(
+        return Err(PanelError::Invalid(
             "confirm by repeating the backup's name".into(),
         ));
     }
@@ -1117,7 +1024,7 @@ pub async fn restore(
 /// Delete all payments (backup first, `Store::clear_all`); `confirm` must be `CLEAR`.
 pub async fn clear(ctx: &AppContext, actor: Actor, confirm: &str) -> Result<(String, i64)> {
     if confirm != "CLEAR" {
-        return Err(PanelError::BadRequest("confirm by typing CLEAR".into()));
+        return Err(PanelError::Invalid("confirm by typing CLEAR".into()));
     }
     let n = ctx.store.count_payments().await?;
     let backup = ctx
@@ -1226,7 +1133,7 @@ pub async fn devices(ctx: &AppContext) -> Result<serde_json::Value> {
 /// Staff alerts from the maintenance jobs (newest first; `open_only` leaves out acknowledged and
 /// resolved ones), with the open counts per severity.
 pub async fn alerts(ctx: &AppContext, open_only: bool, limit: i64) -> Result<serde_json::Value> {
-    use crate::store::maintenance as mq;
+    use fotobox_store::maintenance as mq;
     let pool = ctx.store.pool();
     let rows = mq::list_alerts(pool, open_only, limit).await?;
     let counts: BTreeMap<String, i64> = mq::open_alert_counts(pool).await?.into_iter().collect();
@@ -1239,7 +1146,7 @@ pub async fn acknowledge_alert(
     ctx: &AppContext,
     actor: Actor,
     id: i64,
-) -> Result<crate::store::maintenance::AlertRow> {
+) -> Result<fotobox_store::maintenance::AlertRow> {
     let now = ctx.clock.now();
     let mut tx = ctx.store.begin_write().await?;
     let Some(alert) = sq::alert_by_id(&mut tx, id).await? else {
@@ -1279,7 +1186,7 @@ pub async fn reset_paper(ctx: &AppContext, actor: Actor, roll_size: Option<u64>)
     let roll = crate::photos::reset_paper(ctx, roll_size)
         .await
         .map_err(|e| match e {
-            crate::photos::PhotoError::BadRequest(m) => PanelError::BadRequest(m),
+            crate::photos::PhotoError::Invalid(m) => PanelError::Invalid(m),
             other => PanelError::Store(StoreError::Invalid(other.to_string())),
         })?;
     audit(

@@ -16,35 +16,31 @@
 //! - Every paid order ends printed or with an open `fulfillment_flags` row naming the reason.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path as UrlPath, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use rand::RngCore;
 use serde::Serialize;
 
-use crate::compose::{self, ComposeError, TextVars};
 use crate::context::AppContext;
-use crate::layouts::{self, Layout, LayoutsError};
-use crate::model::{Payment, PaymentStatus, Photo};
+use crate::error::{DomainError, ErrorKind};
 use crate::print::{JobState, PrintError, PrintRequest, Printer, PrinterStatus};
-use crate::store::photos::{self as q, PrintJob};
-use crate::store::{payments as pq, StoreError};
+use fotobox_render::compose::{self, ComposeError, TextVars};
+use fotobox_render::layouts::{self, Layout, LayoutsError};
+use fotobox_store::model::{Payment, PaymentStatus, Photo};
+use fotobox_store::photos::{self as q, PrintJob};
+use fotobox_store::{payments as pq, StoreError};
 
-pub use crate::store::photos::{Flag, PaperRoll, PrintJobRow};
+pub use fotobox_store::photos::{Flag, PaperRoll, PrintJobRow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PhotoError {
     #[error("order {0} not found")]
     NotFound(String),
     #[error("{0}")]
-    BadRequest(String),
+    Invalid(String),
     #[error("{0}")]
     Conflict(String),
     #[error(transparent)]
@@ -60,9 +56,25 @@ pub enum PhotoError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Print(#[from] PrintError),
+    #[error("the compositing thread failed: {0}")]
+    Thread(String),
     /// Test hook: the pipeline stopped after `step` as if the process had been killed.
     #[error("simulated crash after {0:?}")]
     Crashed(Step),
+}
+
+impl DomainError for PhotoError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            PhotoError::NotFound(_) => ErrorKind::NotFound,
+            PhotoError::Invalid(_)
+            | PhotoError::Compose(ComposeError::BadShot { .. } | ComposeError::ShotCount { .. }) => {
+                ErrorKind::Invalid
+            }
+            PhotoError::Conflict(_) => ErrorKind::Conflict,
+            _ => ErrorKind::Internal,
+        }
+    }
 }
 
 impl From<sqlx::Error> for PhotoError {
@@ -71,19 +83,17 @@ impl From<sqlx::Error> for PhotoError {
     }
 }
 
-impl From<PhotoError> for crate::http::ApiError {
-    fn from(e: PhotoError) -> Self {
-        use crate::http::ApiError;
-        match e {
-            PhotoError::NotFound(id) => ApiError::NotFound(format!("order {id} not found")),
-            PhotoError::BadRequest(m) => ApiError::BadRequest(m),
-            PhotoError::Conflict(m) => ApiError::Conflict(m),
-            PhotoError::Compose(ComposeError::BadShot { .. } | ComposeError::ShotCount { .. }) => {
-                ApiError::BadRequest(e.to_string())
-            }
-            other => ApiError::Internal(other.to_string()),
-        }
-    }
+/// [`compose::compose_files`] on a blocking thread (decoding and resizing are CPU-bound).
+async fn compose_blocking(
+    layout: Arc<Layout>,
+    shots: Vec<PathBuf>,
+    vars: TextVars,
+    quality: u8,
+) -> Result<Vec<u8>, PhotoError> {
+    tokio::task::spawn_blocking(move || compose::compose_files(&layout, &shots, &vars, quality))
+        .await
+        .map_err(|e| PhotoError::Thread(e.to_string()))?
+        .map_err(PhotoError::from)
 }
 
 /// Pipeline steps, for the crash tests (the pipeline stops right after the step, as if killed).
@@ -243,10 +253,10 @@ fn saved_shots(dir: &Path, n: usize) -> Option<Vec<PathBuf>> {
 
 /// Layouts of this kiosk, loaded on a blocking thread.
 pub async fn layouts(ctx: &AppContext) -> Result<Arc<layouts::LayoutSet>, PhotoError> {
-    let cfg = ctx.config.clone();
-    tokio::task::spawn_blocking(move || layouts::load(&cfg))
+    let (cfg, cache) = (ctx.config.clone(), ctx.layouts.clone());
+    tokio::task::spawn_blocking(move || cache.load(cfg.photos.templates_dir.as_deref()))
         .await
-        .map_err(|e| PhotoError::Compose(ComposeError::Join(e.to_string())))?
+        .map_err(|e| PhotoError::Thread(e.to_string()))?
         .map_err(PhotoError::from)
 }
 
@@ -254,9 +264,9 @@ async fn layout_for(ctx: &AppContext, p: &Payment) -> Result<Arc<Layout>, PhotoE
     let name = p
         .template_name
         .as_deref()
-        .ok_or_else(|| PhotoError::BadRequest(format!("order {} has no layout", p.order_id)))?;
+        .ok_or_else(|| PhotoError::Invalid(format!("order {} has no layout", p.order_id)))?;
     layouts(ctx).await?.get(name).ok_or_else(|| {
-        PhotoError::BadRequest(format!("layout {name:?} is not installed on this kiosk"))
+        PhotoError::Invalid(format!("layout {name:?} is not installed on this kiosk"))
     })
 }
 
@@ -313,7 +323,7 @@ pub fn spawn_queue(ctx: &AppContext) {
 }
 
 /// [`create_photo`] without starting the printer, stopping after `fail` (tests).
-pub async fn create_photo_with(
+async fn create_photo_with(
     ctx: &AppContext,
     order_id: &str,
     shots: Vec<Vec<u8>>,
@@ -338,7 +348,7 @@ pub async fn create_photo_with(
     }
     let layout = layout_for(ctx, &p).await?;
     if shots.len() != layout.shots {
-        return Err(PhotoError::BadRequest(format!(
+        return Err(PhotoError::Invalid(format!(
             "layout {} takes {} pictures, got {}",
             layout.name,
             layout.shots,
@@ -352,7 +362,7 @@ pub async fn create_photo_with(
             Ok(image::ImageFormat::Jpeg) => "jpg",
             Ok(image::ImageFormat::Png) => "png",
             _ => {
-                return Err(PhotoError::BadRequest(format!(
+                return Err(PhotoError::Invalid(format!(
                     "picture {} is not a JPEG or PNG image",
                     i + 1
                 )));
@@ -363,12 +373,12 @@ pub async fn create_photo_with(
     let paths2 = paths.clone();
     tokio::task::spawn_blocking(move || -> Result<(), PhotoError> {
         for (path, bytes) in paths2.iter().zip(&shots) {
-            compose::write_atomic(path, bytes).map_err(io_err(path))?;
+            fotobox_render::files::write_atomic(path, bytes).map_err(io_err(path))?;
         }
         Ok(())
     })
     .await
-    .map_err(|e| PhotoError::Compose(ComposeError::Join(e.to_string())))??;
+    .map_err(|e| PhotoError::Thread(e.to_string()))??;
     fail.check(Step::ShotsSaved)?;
     compose_and_record(ctx, &p, layout, paths, fail).await
 }
@@ -383,12 +393,14 @@ async fn compose_and_record(
 ) -> Result<PhotoView, PhotoError> {
     let dir = order_dir(ctx, p);
     let quality = ctx.config.photos.jpeg_quality.clamp(1, 100) as u8;
-    let jpeg = compose::compose_blocking(layout.clone(), shots, text_vars(ctx, p), quality).await?;
+    let jpeg = compose_blocking(layout.clone(), shots, text_vars(ctx, p), quality).await?;
     let composite = dir.join("composite.jpg");
     let c2 = composite.clone();
-    tokio::task::spawn_blocking(move || compose::write_atomic(&c2, &jpeg).map_err(io_err(&c2)))
-        .await
-        .map_err(|e| PhotoError::Compose(ComposeError::Join(e.to_string())))??;
+    tokio::task::spawn_blocking(move || {
+        fotobox_render::files::write_atomic(&c2, &jpeg).map_err(io_err(&c2))
+    })
+    .await
+    .map_err(|e| PhotoError::Thread(e.to_string()))??;
     fail.check(Step::Composed)?;
 
     let now = ctx.clock.now();
@@ -480,29 +492,14 @@ pub async fn photo_status(
 // ---------------------------------------------------------------------------------------------
 // Printing
 
-/// One queue runner per database (and process): printing is serial.
-fn queue_lock(ctx: &AppContext) -> Arc<tokio::sync::Mutex<()>> {
-    type Locks = Mutex<std::collections::HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>;
-    static LOCKS: OnceLock<Locks> = OnceLock::new();
-    let locks = LOCKS.get_or_init(Default::default);
-    let mut g = match locks.lock() {
-        Ok(g) => g,
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    g.entry(ctx.store.path().to_path_buf()).or_default().clone()
-}
-
 /// Print every queued job and follow the ones under way, oldest first.
 pub async fn process_queue(ctx: &AppContext) -> Result<QueueReport, PhotoError> {
     process_queue_with(ctx, Failpoint::default()).await
 }
 
 /// [`process_queue`] stopping after `fail` (tests).
-pub async fn process_queue_with(
-    ctx: &AppContext,
-    fail: Failpoint,
-) -> Result<QueueReport, PhotoError> {
-    let lock = queue_lock(ctx);
+async fn process_queue_with(ctx: &AppContext, fail: Failpoint) -> Result<QueueReport, PhotoError> {
+    let lock = ctx.print_turn.clone();
     let _guard = lock.lock().await;
     let printer = printer(ctx);
     let mut report = QueueReport::default();
@@ -849,12 +846,14 @@ async fn recompose_or_flag(
         .and_then(|l| saved_shots(&order_dir(ctx, p), l.shots));
     if let (Ok(layout), Some(shots)) = (layout, shots) {
         let quality = ctx.config.photos.jpeg_quality.clamp(1, 100) as u8;
-        let jpeg = compose::compose_blocking(layout, shots, text_vars(ctx, p), quality).await?;
+        let jpeg = compose_blocking(layout, shots, text_vars(ctx, p), quality).await?;
         let composite = order_dir(ctx, p).join("composite.jpg");
         let c2 = composite.clone();
-        tokio::task::spawn_blocking(move || compose::write_atomic(&c2, &jpeg).map_err(io_err(&c2)))
-            .await
-            .map_err(|e| PhotoError::Compose(ComposeError::Join(e.to_string())))??;
+        tokio::task::spawn_blocking(move || {
+            fotobox_render::files::write_atomic(&c2, &jpeg).map_err(io_err(&c2))
+        })
+        .await
+        .map_err(|e| PhotoError::Thread(e.to_string()))??;
         return Ok(Outcome::Requeued);
     }
     let reason = "the composite and the shots are missing; nothing to print";
@@ -899,7 +898,7 @@ pub async fn resume(ctx: &AppContext, mode: ResumeMode) -> Result<ResumeReport, 
 }
 
 /// [`resume`] stopping after `fail` (tests).
-pub async fn resume_with(
+async fn resume_with(
     ctx: &AppContext,
     mode: ResumeMode,
     fail: Failpoint,
@@ -1010,7 +1009,7 @@ pub async fn reset_paper(
 ) -> Result<PaperRoll, PhotoError> {
     let size = roll_size.unwrap_or(ctx.config.printer.paper_roll_size);
     if size == 0 || size > 100_000 {
-        return Err(PhotoError::BadRequest(
+        return Err(PhotoError::Invalid(
             "the roll size must be between 1 and 100000 prints".into(),
         ));
     }
@@ -1052,12 +1051,51 @@ pub async fn readiness(ctx: &AppContext, copies: i64) -> Result<Readiness, Photo
     })
 }
 
+/// Test hooks (cargo feature `test-hooks`, enabled only by the test suites): the pipeline
+/// stopping right after a step, as if the process had been killed there.
+#[cfg(feature = "test-hooks")]
+pub mod hooks {
+    use super::{
+        AppContext, Failpoint, PhotoError, PhotoView, QueueReport, ResumeMode, ResumeReport,
+    };
+
+    /// `create_photo` without starting the printer, stopping after `fail`.
+    pub async fn create_photo_with(
+        ctx: &AppContext,
+        order_id: &str,
+        shots: Vec<Vec<u8>>,
+        fail: Failpoint,
+    ) -> Result<PhotoView, PhotoError> {
+        super::create_photo_with(ctx, order_id, shots, fail).await
+    }
+
+    /// `process_queue` stopping after `fail`.
+    pub async fn process_queue_with(
+        ctx: &AppContext,
+        fail: Failpoint,
+    ) -> Result<QueueReport, PhotoError> {
+        super::process_queue_with(ctx, fail).await
+    }
+
+    /// `resume` stopping after `fail`.
+    pub async fn resume_with(
+        ctx: &AppContext,
+        mode: ResumeMode,
+        fail: Failpoint,
+    ) -> Result<ResumeReport, PhotoError> {
+        super::resume_with(ctx, mode, fail).await
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Digital copy
 
-/// `GET /p/{token}` for the callback listener.
-pub fn routes() -> Router<AppContext> {
-    Router::new().route("/p/{token}", get(download))
+/// The customer's composite behind a digital-copy token.
+#[derive(Debug, Clone)]
+pub struct DigitalCopy {
+    /// The order id reduced to `[A-Za-z0-9-]` (safe in a file name).
+    pub order_id: String,
+    pub jpeg: Vec<u8>,
 }
 
 fn plausible_token(t: &str) -> bool {
@@ -1066,50 +1104,32 @@ fn plausible_token(t: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-async fn download(State(ctx): State<AppContext>, UrlPath(token): UrlPath<String>) -> Response {
-    let not_found = || (StatusCode::NOT_FOUND, "not found").into_response();
-    if !plausible_token(&token) {
-        return not_found();
+/// The composite for a live token; `None` for a malformed, unknown or expired token or a file
+/// that is gone (all look alike to the caller, so tokens cannot be probed).
+pub async fn digital_copy(
+    ctx: &AppContext,
+    token: &str,
+) -> Result<Option<DigitalCopy>, PhotoError> {
+    if !plausible_token(token) {
+        return Ok(None);
     }
-    let found = match ctx.store.pool().acquire().await {
-        Ok(mut conn) => q::download_by_token(&mut conn, &token, ctx.clock.now()).await,
-        Err(e) => Err(StoreError::Db(e)),
+    let mut conn = ctx.store.pool().acquire().await?;
+    let Some(d) = q::download_by_token(&mut conn, token, ctx.clock.now()).await? else {
+        return Ok(None);
     };
-    let d = match found {
-        Ok(Some(d)) => d,
-        Ok(None) => return not_found(),
-        Err(e) => {
-            tracing::error!(error = %e, "download lookup failed");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
-    };
+    drop(conn);
     let Some(path) = d.composite_path else {
-        return not_found();
+        return Ok(None);
     };
-    let bytes = match tokio::fs::read(&path).await {
-        Ok(b) => b,
-        Err(_) => return not_found(),
+    let Ok(jpeg) = tokio::fs::read(&path).await else {
+        return Ok(None);
     };
-    let mut resp = bytes.into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    let safe: String = d
+    let order_id = d
         .order_id
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
         .collect();
-    if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"fotobox-{safe}.jpg\"")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    resp
+    Ok(Some(DigitalCopy { order_id, jpeg }))
 }
 
 /// Delete expired download tokens (housekeeping; the route refuses them anyway).

@@ -194,7 +194,7 @@ impl FolderPrinter {
             message: e.to_string(),
         };
         let bytes = std::fs::read(req.file).map_err(|e| io(req.file, e))?;
-        crate::compose::write_atomic(&target, &bytes).map_err(|e| io(&target, e))?;
+        fotobox_render::files::write_atomic(&target, &bytes).map_err(|e| io(&target, e))?;
         Ok(name)
     }
 }

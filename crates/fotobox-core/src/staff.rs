@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use crate::model::Payment;
-use crate::store::backup::{backup_file_name, unique_path};
-use crate::store::{Store, StoreError};
+use fotobox_store::backup::{backup_file_name, unique_path};
+use fotobox_store::model::Payment;
+use fotobox_store::{Store, StoreError};
 
 /// Find a payment by numeric id or by order id.
 pub async fn find_payment(store: &Store, key: &str) -> Result<Option<Payment>, StoreError> {
@@ -39,9 +39,30 @@ pub const CSV_HEADER: &[&str] = &[
     "cancel_reason",
 ];
 
-fn t(v: &Option<DateTime<Utc>>) -> String {
+fn t(v: Option<DateTime<Utc>>) -> String {
     v.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
         .unwrap_or_default()
+}
+
+/// One payment as a CSV record, in the order of [`CSV_HEADER`] (exports and the archive).
+pub fn csv_row(p: &Payment) -> Vec<String> {
+    vec![
+        p.id.to_string(),
+        p.order_id.clone(),
+        p.transaction_id.clone().unwrap_or_default(),
+        p.amount.to_string(),
+        p.payment_type.to_string(),
+        p.status.to_string(),
+        p.state.map(|s| s.to_string()).unwrap_or_default(),
+        t(Some(p.create_time)),
+        t(p.perform_time),
+        t(p.cancel_time),
+        t(Some(p.created_at)),
+        t(Some(p.updated_at)),
+        p.template_name.clone().unwrap_or_default(),
+        p.copies.to_string(),
+        p.cancel_reason.clone().unwrap_or_default(),
+    ]
 }
 
 /// Write payments as CSV to any writer.
@@ -49,23 +70,7 @@ pub fn write_csv<W: std::io::Write>(w: W, payments: &[Payment]) -> Result<(), cs
     let mut out = csv::Writer::from_writer(w);
     out.write_record(CSV_HEADER)?;
     for p in payments {
-        out.write_record([
-            p.id.to_string(),
-            p.order_id.clone(),
-            p.transaction_id.clone().unwrap_or_default(),
-            p.amount.to_string(),
-            p.payment_type.clone(),
-            p.status.clone(),
-            p.state.map(|s| s.to_string()).unwrap_or_default(),
-            t(&Some(p.create_time)),
-            t(&p.perform_time),
-            t(&p.cancel_time),
-            t(&Some(p.created_at)),
-            t(&Some(p.updated_at)),
-            p.template_name.clone().unwrap_or_default(),
-            p.copies.to_string(),
-            p.cancel_reason.clone().unwrap_or_default(),
-        ])?;
+        out.write_record(csv_row(p))?;
     }
     out.flush()?;
     Ok(())

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Subcommand};
-use fotobox_core::compose::{self, TextVars};
-use fotobox_core::{layouts, photos, AppContext, Config};
+use fotobox_core::{photos, AppContext, Config};
+use fotobox_render::compose::{self, TextVars};
+use fotobox_render::layouts::LayoutCache;
 
 /// `fotobox compose --template NAME --out FILE SHOT...`
 #[derive(Debug, Args)]
@@ -49,7 +50,7 @@ pub struct PrintQueueArgs {
 
 /// Render a layout; needs no database.
 pub fn compose(cfg: &Config, args: ComposeArgs) -> Result<()> {
-    let set = layouts::load(cfg)?;
+    let set = LayoutCache::default().load(cfg.photos.templates_dir.as_deref())?;
     let layout = set.get(&args.template).ok_or_else(|| {
         anyhow!(
             "unknown layout {:?} ({}); known: {}",
@@ -76,7 +77,7 @@ pub fn compose(cfg: &Config, args: ComposeArgs) -> Result<()> {
     let quality = cfg.photos.jpeg_quality.clamp(1, 100) as u8;
     let jpeg = compose::compose_files(&layout, &args.shots, &vars, quality)?;
     let ms = started.elapsed().as_millis();
-    compose::write_atomic(&args.out, &jpeg)
+    fotobox_render::files::write_atomic(&args.out, &jpeg)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     writeln!(
         std::io::stdout(),

@@ -10,9 +10,9 @@ mod staff_cmd;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use fotobox_core::model::{Payment, PaymentStatus};
-use fotobox_core::store::{backup, ListFilter};
 use fotobox_core::{staff, AppContext, Config};
+use fotobox_store::model::{Payment, PaymentStatus};
+use fotobox_store::{backup, ListFilter};
 
 /// `println!` that returns the write error instead of panicking (a closed pipe is not a crash).
 macro_rules! out {
@@ -191,7 +191,7 @@ async fn serve(cfg: Config) -> Result<()> {
         .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
     let _guard = fotobox_core::logging::init(&data_dir);
     let ctx = AppContext::new(cfg).await?;
-    let server = fotobox_core::server::start(ctx).await?;
+    let server = fotobox_http::server::start(ctx).await?;
     // Machine-readable line for scripts and tests that start us on port 0.
     out!(
         "listening callback=http://{} api=http://{}",
@@ -199,7 +199,7 @@ async fn serve(cfg: Config) -> Result<()> {
         server.api_addr
     );
     let _ = std::io::stdout().flush();
-    fotobox_core::server::shutdown_signal().await;
+    fotobox_http::server::shutdown_signal().await;
     server.shutdown().await;
     Ok(())
 }

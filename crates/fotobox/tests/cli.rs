@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use fotobox_core::model::Provider;
 use fotobox_core::orders::{self, OrderRequest};
 use fotobox_core::{AppContext, Config};
+use fotobox_store::model::Provider;
 
 const BIN: &str = env!("CARGO_BIN_EXE_fotobox");
 
@@ -63,15 +63,9 @@ async fn seed(data: &Path) -> Vec<String> {
         .unwrap()
         .unwrap();
     let mut c = ctx.store.pool().acquire().await.unwrap();
-    fotobox_core::store::payments::mark_success(
-        &mut c,
-        p.id,
-        "3647911201",
-        None,
-        chrono::Utc::now(),
-    )
-    .await
-    .unwrap();
+    fotobox_store::payments::mark_success(&mut c, p.id, "3647911201", None, chrono::Utc::now())
+        .await
+        .unwrap();
     drop(c);
     orders::cancel_order(&ctx, &ids[2]).await.unwrap();
     ctx.store.close().await;
@@ -208,7 +202,7 @@ fn count_in(db: &Path) -> i64 {
     let db = db.to_path_buf();
     std::thread::spawn(move || {
         rt.block_on(async {
-            let s = fotobox_core::store::Store::open_existing(&db, Duration::from_secs(5))
+            let s = fotobox_store::Store::open_existing(&db, Duration::from_secs(5))
                 .await
                 .unwrap();
             let n = s.count_payments().await.unwrap();
@@ -319,7 +313,7 @@ async fn restore_refuses_bad_files_and_a_running_server() {
 
     // A valid SQLite file that is not ours.
     let other = dir.path().join("other.db");
-    let s = fotobox_core::store::Store::open_existing(&other, Duration::from_secs(1)).await;
+    let s = fotobox_store::Store::open_existing(&other, Duration::from_secs(1)).await;
     assert!(s.is_err());
     {
         let opts = sqlx::sqlite::SqliteConnectOptions::new()
@@ -351,7 +345,7 @@ async fn restore_refuses_bad_files_and_a_running_server() {
     cfg.server.callback_addr = "127.0.0.1:0".parse().unwrap();
     cfg.server.api_addr = "127.0.0.1:0".parse().unwrap();
     let ctx = AppContext::new(cfg).await.unwrap();
-    let server = fotobox_core::server::start(ctx).await.unwrap();
+    let server = fotobox_http::server::start(ctx).await.unwrap();
     let o = fotobox(dir.path(), &["restore", backup.to_str().unwrap()]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("server is running"), "{}", stderr(&o));

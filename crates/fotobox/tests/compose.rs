@@ -41,7 +41,7 @@ fn compose_renders_a_builtin_layout_from_any_directory() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("1200x1800 at 300 dpi"));
     let bytes = std::fs::read(&out).unwrap();
     assert_eq!(
-        fotobox_core::compose::jfif_density(&bytes),
+        fotobox_render::compose::jfif_density(&bytes),
         Some((1, 300, 300))
     );
     let img = image::load_from_memory(&bytes).unwrap().to_rgb8();

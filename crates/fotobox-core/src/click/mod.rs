@@ -19,21 +19,14 @@ pub mod form;
 pub mod sign;
 pub mod simulator;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use crate::context::AppContext;
-use crate::model::{Payment, PaymentStatus, Provider};
 use crate::orders::{self, Payability};
-use crate::store::click as c;
-use crate::store::payments as q;
-use crate::store::StoreError;
+use fotobox_store::click as c;
+use fotobox_store::model::{Payment, PaymentStatus, Provider};
+use fotobox_store::payments as q;
+use fotobox_store::StoreError;
 
 use amount::{parse_tiyin, AmountError};
 use form::Form;
@@ -105,7 +98,7 @@ impl Endpoint {
         }
     }
 
-    fn kind(self) -> &'static str {
+    pub fn kind(self) -> &'static str {
         match self {
             Endpoint::Prepare => "prepare",
             Endpoint::Complete => "complete",
@@ -113,37 +106,9 @@ impl Endpoint {
     }
 }
 
-/// Routes mounted on the callback listener.
-pub fn routes() -> Router<AppContext> {
-    Router::new()
-        .route(PREPARE_PATH, post(prepare))
-        .route(COMPLETE_PATH, post(complete))
-}
-
-async fn prepare(State(ctx): State<AppContext>, body: Result<Bytes, BytesRejection>) -> Response {
-    handle(&ctx, Endpoint::Prepare, body).await
-}
-
-async fn complete(State(ctx): State<AppContext>, body: Result<Bytes, BytesRejection>) -> Response {
-    handle(&ctx, Endpoint::Complete, body).await
-}
-
-async fn handle(ctx: &AppContext, ep: Endpoint, body: Result<Bytes, BytesRejection>) -> Response {
-    match body {
-        Ok(bytes) => Json(process(ctx, ep, &bytes).await).into_response(),
-        Err(rej) => {
-            let answer = reply(ep, &Echo::default(), ClickCode::BadRequest, None);
-            if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                tracing::warn!(
-                    endpoint = ep.kind(),
-                    "click callback body over the limit refused"
-                );
-                (StatusCode::PAYLOAD_TOO_LARGE, Json(answer)).into_response()
-            } else {
-                Json(answer).into_response()
-            }
-        }
-    }
+/// The answer to a body that could not be read (over the limit or cut off): `-8`.
+pub fn unreadable_body(ep: Endpoint) -> Value {
+    reply(ep, &Echo::default(), ClickCode::BadRequest, None)
 }
 
 /// What is echoed back: the ids when they were parseable.
@@ -320,7 +285,7 @@ pub async fn process(ctx: &AppContext, ep: Endpoint, body: &[u8]) -> Value {
 type Decided = (Value, Option<(Payment, PaymentStatus)>);
 
 fn amount_matches(req: &ClickRequest<'_>, p: &Payment) -> bool {
-    req.amount_tiyin.is_some() && req.amount_tiyin == p.amount.checked_mul(100)
+    req.amount_tiyin.is_some() && req.amount_tiyin == p.amount.to_tiyin()
 }
 
 async fn db_prepare(

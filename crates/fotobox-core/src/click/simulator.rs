@@ -11,7 +11,8 @@ use super::form;
 use super::sign::{self, SignFields};
 use super::{COMPLETE_PATH, PREPARE_PATH};
 use crate::context::AppContext;
-use crate::store::StoreError;
+use crate::outbound::{Method, OutRequest, Outbound, OutboundError};
+use fotobox_store::StoreError;
 
 /// Click's "insufficient funds" code, sent by its test tools in cancellation steps.
 pub const CLICK_ERROR_INSUFFICIENT_FUNDS: i64 = -5017;
@@ -25,7 +26,7 @@ pub enum SimError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("HTTP request to the callback listener failed: {0}")]
-    Http(#[from] reqwest::Error),
+    Http(#[from] OutboundError),
     #[error("the callback answered HTTP {status}: {body}")]
     Status { status: u16, body: String },
     #[error("{step} was refused: {answer}")]
@@ -126,19 +127,28 @@ pub fn random_id() -> i64 {
     rand::rng().random_range((1i64 << 31) + 1..1i64 << 53)
 }
 
-/// Click as a client of our callback URLs.
-#[derive(Debug, Clone)]
+/// Click as a client of our callback URLs. `Debug` leaves the secret out.
+#[derive(Clone)]
 pub struct ClickClient {
-    pub http: reqwest::Client,
+    pub http: Outbound,
     /// `http://host:port` of the callback listener.
     pub base_url: String,
     pub service_id: u64,
     pub secret: String,
 }
 
+impl std::fmt::Debug for ClickClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClickClient")
+            .field("base_url", &self.base_url)
+            .field("service_id", &self.service_id)
+            .finish_non_exhaustive()
+    }
+}
+
 impl ClickClient {
     pub fn new(
-        http: reqwest::Client,
+        http: Outbound,
         base_url: impl Into<String>,
         service_id: u64,
         secret: impl Into<String>,
@@ -192,23 +202,23 @@ impl ClickClient {
 
     /// Post one callback to an explicit path.
     pub async fn send_to(&self, path: &str, cb: &Callback) -> Result<Value, SimError> {
-        let resp = self
-            .http
-            .post(format!("{}{path}", self.base_url))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(cb.to_body(&self.secret))
-            .send()
-            .await?;
-        let status = resp.status();
-        let text = resp.text().await?;
-        if !status.is_success() {
+        let req = OutRequest::new(
+            Method::Post,
+            format!("{}{path}", self.base_url),
+            std::time::Duration::from_secs(30),
+        )
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(cb.to_body(&self.secret));
+        let resp = self.http.send(req).await?;
+        let text = resp.text();
+        if !resp.is_success() {
             return Err(SimError::Status {
-                status: status.as_u16(),
+                status: resp.status,
                 body: text,
             });
         }
         serde_json::from_str(&text).map_err(|_| SimError::Status {
-            status: status.as_u16(),
+            status: resp.status,
             body: text,
         })
     }
@@ -285,5 +295,7 @@ pub async fn pay_order(ctx: &AppContext, order_id: &str) -> Result<serde_json::V
         .payment_by_order_id(order_id)
         .await?
         .ok_or_else(|| SimError::OrderNotFound(order_id.to_string()))?;
-    ClickClient::for_app(ctx)?.pay(order_id, p.amount).await
+    ClickClient::for_app(ctx)?
+        .pay(order_id, p.amount.whole())
+        .await
 }

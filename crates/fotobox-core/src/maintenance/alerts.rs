@@ -10,8 +10,9 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::context::AppContext;
-use crate::store::maintenance::{self as q, AlertRow};
-use crate::store::{Store, StoreError};
+use crate::outbound::{Method, OutRequest, OutboundError};
+use fotobox_store::maintenance::{self as q, AlertRow};
+use fotobox_store::{Store, StoreError};
 
 /// What an alert is about (the kinds the issue names, plus our own jobs').
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,33 +171,36 @@ fn text_of(ctx: &AppContext, a: &AlertRow) -> String {
     format!("{icon} Fotobox ({kiosk}): {}", a.message)
 }
 
+/// Why a Telegram message was not delivered (never containing the bot token).
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("request failed: {0}")]
+    Transport(#[from] OutboundError),
+    #[error("HTTP {status}: {description}")]
+    Refused { status: u16, description: String },
+}
+
 /// Send one message through the Bot API. Errors never contain the token.
-pub async fn send_telegram(ctx: &AppContext, text: &str) -> Result<(), String> {
+pub async fn send_telegram(ctx: &AppContext, text: &str) -> Result<(), SendError> {
     let cfg = &ctx.config.alerts;
     let url = format!(
         "{}/bot{}/sendMessage",
         cfg.telegram_api_url.trim_end_matches('/'),
         cfg.telegram_bot_token.expose()
     );
-    let resp = ctx
-        .http
-        .post(url)
-        .timeout(Duration::from_secs(15))
-        .json(&json!({"chat_id": cfg.telegram_chat_id.trim(), "text": text, "disable_web_page_preview": true}))
-        .send()
-        .await
-        .map_err(|e| format!("request failed: {}", e.without_url()))?;
-    let status = resp.status();
-    let body: serde_json::Value = resp.json().await.unwrap_or(serde_json::Value::Null);
-    if status.is_success() && body["ok"] == json!(true) {
+    let req = OutRequest::new(Method::Post, url, Duration::from_secs(15)).json(
+        &json!({"chat_id": cfg.telegram_chat_id.trim(), "text": text, "disable_web_page_preview": true}),
+    );
+    let resp = ctx.http.send(req).await?;
+    let body = resp.json();
+    if resp.is_success() && body["ok"] == json!(true) {
         Ok(())
     } else {
         let desc = body["description"].as_str().unwrap_or("");
-        Err(format!(
-            "HTTP {}: {}",
-            status.as_u16(),
-            desc.chars().take(200).collect::<String>()
-        ))
+        Err(SendError::Refused {
+            status: resp.status,
+            description: desc.chars().take(200).collect(),
+        })
     }
 }
 
@@ -219,8 +223,8 @@ pub async fn deliver_pending(ctx: &AppContext) -> Result<usize, StoreError> {
                 let next = (attempt < ctx.config.alerts.max_attempts as i64)
                     .then(|| ctx.clock.now() + retry_delay(attempt));
                 tracing::warn!(alert = a.id, attempt, error = %e, "cannot send a staff alert to Telegram");
-                super::metrics::count_error("alert_send");
-                q::mark_alert_attempt_failed(ctx.store.pool(), a.id, &e, next).await?;
+                ctx.metrics.count_error("alert_send");
+                q::mark_alert_attempt_failed(ctx.store.pool(), a.id, &e.to_string(), next).await?;
             }
         }
     }
@@ -250,7 +254,7 @@ pub async fn summary_tick(ctx: &AppContext) {
     }
     let now = ctx.clock.now();
     let offset = ctx.config.schedule.offset();
-    let slot = super::backups::last_slot(now, ctx.config.schedule.summary_at(), offset);
+    let slot = crate::clock::last_slot(now, ctx.config.schedule.summary_at(), offset);
     let local_day = slot.with_timezone(&offset).date_naive();
     let key = format!("daily_summary:{local_day}");
     // Raised for that day already, or too late to be useful (the kiosk was off)?

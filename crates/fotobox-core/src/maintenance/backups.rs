@@ -5,15 +5,15 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDateTime, NaiveTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
 use crate::config::Config;
 use crate::context::AppContext;
-use crate::store::backup::unique_path;
-use crate::store::maintenance as q;
-use crate::store::StoreError;
+use fotobox_store::backup::unique_path;
+use fotobox_store::maintenance as q;
+use fotobox_store::StoreError;
 
 use super::alerts::{self, AlertKind};
 
@@ -86,22 +86,6 @@ pub fn list_dir(dir: &Path) -> Vec<BackupFile> {
     out
 }
 
-/// The most recent instant at local time `at` that is not after `now`.
-pub fn last_slot(now: DateTime<Utc>, at: NaiveTime, offset: FixedOffset) -> DateTime<Utc> {
-    let local = now.with_timezone(&offset);
-    let today = local.date_naive().and_time(at);
-    let slot = offset
-        .from_local_datetime(&today)
-        .single()
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or(now);
-    if slot <= now {
-        slot
-    } else {
-        slot - Duration::days(1)
-    }
-}
-
 /// Whether the daily backup is due: no automatic backup was taken since the latest scheduled
 /// slot. A kiosk that was off at the slot catches up at its next start.
 pub fn backup_due(
@@ -110,7 +94,7 @@ pub fn backup_due(
     offset: FixedOffset,
     existing: &[DateTime<Utc>],
 ) -> bool {
-    let slot = last_slot(now, at, offset);
+    let slot = crate::clock::last_slot(now, at, offset);
     !existing
         .iter()
         .any(|t| *t >= slot && *t <= now + Duration::minutes(5))
@@ -179,12 +163,12 @@ pub async fn run_backup(ctx: &AppContext) -> Result<BackupOutcome, StoreError> {
                 finished,
             )
             .await;
-            super::metrics::set_last_backup(finished.timestamp());
+            ctx.metrics.set_last_backup(finished.timestamp());
             let _ = q::resolve_alerts(ctx.store.pool(), "backup_failed", finished).await;
         }
         Err(e) => {
             tracing::error!(error = %e, "automatic backup failed");
-            super::metrics::count_error("backup");
+            ctx.metrics.count_error("backup");
             let _ = q::insert_run(
                 ctx.store.pool(),
                 "backup",

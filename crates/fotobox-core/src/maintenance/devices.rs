@@ -14,7 +14,7 @@ use crate::photos::{self, Readiness};
 
 use super::alerts::{self, AlertKind};
 use super::health::{disk_level, disk_space};
-use super::{report_component, Level};
+use crate::maintenance::state::Level;
 
 /// Alert keys of the conditions watched here.
 pub const PRINTER_ERROR: &str = "printer_error";
@@ -72,7 +72,12 @@ pub async fn observe_printer(ctx: &AppContext, r: &Readiness) {
     } else {
         (Level::Ok, format!("ready; {left} prints left"))
     };
-    report_component(ctx, "printer", level, &format!("{}: {detail}", r.printer));
+    ctx.maintenance.report_now(
+        &ctx.clock,
+        "printer",
+        level,
+        &format!("{}: {detail}", r.printer),
+    );
 }
 
 /// Ask the printer and the paper counter now, then [`observe_printer`].
@@ -81,8 +86,8 @@ pub async fn check_printer(ctx: &AppContext) {
         Ok(r) => observe_printer(ctx, &r).await,
         Err(e) => {
             tracing::warn!(error = %e, "printer check failed");
-            report_component(
-                ctx,
+            ctx.maintenance.report_now(
+                &ctx.clock,
                 "printer",
                 Level::Unknown,
                 &format!("check failed: {e}"),
@@ -127,8 +132,8 @@ pub async fn check_disk(ctx: &AppContext) {
 
 /// The kiosk page lost the camera (its staff call with reason `camera`).
 pub async fn camera_lost(ctx: &AppContext, order_id: Option<&str>) {
-    report_component(
-        ctx,
+    ctx.maintenance.report_now(
+        &ctx.clock,
         "camera",
         Level::Down,
         "lost (reported by the kiosk page)",
@@ -144,7 +149,12 @@ pub async fn camera_lost(ctx: &AppContext, order_id: Option<&str>) {
 
 /// The kiosk page took a picture with the camera (a shot was uploaded).
 pub async fn camera_ok(ctx: &AppContext) {
-    report_component(ctx, "camera", Level::Ok, "working (a shot was uploaded)");
+    ctx.maintenance.report_now(
+        &ctx.clock,
+        "camera",
+        Level::Ok,
+        "working (a shot was uploaded)",
+    );
     alerts::track(ctx, AlertKind::CameraLost, CAMERA_LOST, None).await;
 }
 

@@ -9,22 +9,15 @@ use std::path::Path;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+use crate::maintenance::state::Level;
 use serde_json::{json, Value};
 
 use crate::context::AppContext;
-use crate::store::maintenance as q;
+use fotobox_store::maintenance as q;
 
-use super::TunnelState;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Level {
-    Unknown,
-    Ok,
-    Degraded,
-    Down,
-}
+use crate::maintenance::state::TunnelState;
 
 /// One part of the report.
 #[derive(Debug, Clone, Serialize)]
@@ -80,7 +73,7 @@ pub async fn collect(ctx: &AppContext) -> HealthReport {
     let now = ctx.clock.now();
 
     let started = Instant::now();
-    let database = match sqlx::query("SELECT 1").execute(ctx.store.pool()).await {
+    let database = match ctx.store.ping().await {
         Ok(_) => {
             let bytes = std::fs::metadata(ctx.store.path())
                 .map(|m| m.len())
@@ -113,7 +106,7 @@ pub async fn collect(ctx: &AppContext) -> HealthReport {
             Some((free, total)) => {
                 let level = disk_level(free, min_mb);
                 disk_level_all = disk_level_all.max(level);
-                super::metrics::set_disk(name, free, total);
+                ctx.metrics.set_disk(name, free, total);
                 disk_parts.push(json!({"name": name, "path": dir, "status": level, "free_bytes": free, "total_bytes": total}));
             }
             None => {

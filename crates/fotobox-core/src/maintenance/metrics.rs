@@ -1,103 +1,12 @@
 //! Prometheus text metrics (`GET /metrics` on the API listener): payments by provider and
 //! status (from the database at scrape time), callback latency (observed by the request-log
-//! middleware), print jobs, tunnel, backups, disk, alerts and error counters. The counters are
-//! process-wide, like a default Prometheus registry.
+//! middleware), print jobs, tunnel, backups, disk, alerts and error counters (`counters`).
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::{LazyLock, Mutex};
-use std::time::Duration;
 
 use crate::context::AppContext;
-use crate::store::maintenance as q;
-
-/// Upper bounds (seconds) of the callback latency histogram.
-pub const BUCKETS: &[f64] = &[
-    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-];
-
-#[derive(Default)]
-struct Histogram {
-    counts: Vec<u64>,
-    sum: f64,
-    count: u64,
-}
-
-#[derive(Default)]
-struct Registry {
-    callback_latency: BTreeMap<String, Histogram>,
-    callbacks: BTreeMap<(String, u16), u64>,
-    server_errors: u64,
-    errors: BTreeMap<String, u64>,
-    tunnel_up: Option<bool>,
-    tunnel_latency_ms: u64,
-    tunnel_restarts: u64,
-    last_backup: Option<i64>,
-    disk: BTreeMap<String, (u64, u64)>,
-}
-
-static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(Mutex::default);
-
-fn with<R>(f: impl FnOnce(&mut Registry) -> R) -> R {
-    f(&mut REGISTRY.lock().unwrap_or_else(|p| p.into_inner()))
-}
-
-/// Called for every HTTP request by the request-log middleware (path, status, duration).
-pub fn observe_request(path: &str, status: u16, elapsed: Duration) {
-    let provider = if path.starts_with("/api/payme/") {
-        Some("payme")
-    } else if path.starts_with("/api/click/") {
-        Some("click")
-    } else {
-        None
-    };
-    with(|r| {
-        if status >= 500 {
-            r.server_errors += 1;
-        }
-        if let Some(p) = provider {
-            let secs = elapsed.as_secs_f64();
-            let h = r.callback_latency.entry(p.to_string()).or_default();
-            if h.counts.is_empty() {
-                h.counts = vec![0; BUCKETS.len()];
-            }
-            for (i, b) in BUCKETS.iter().enumerate() {
-                if secs <= *b {
-                    h.counts[i] += 1;
-                }
-            }
-            h.sum += secs;
-            h.count += 1;
-            *r.callbacks.entry((p.to_string(), status)).or_default() += 1;
-        }
-    });
-}
-
-/// Count a failure of a background job (`backup`, `alert_send`, `retention`, ...).
-pub fn count_error(job: &str) {
-    with(|r| *r.errors.entry(job.to_string()).or_default() += 1);
-}
-
-pub fn set_tunnel(up: bool, latency_ms: u64) {
-    with(|r| {
-        r.tunnel_up = Some(up);
-        r.tunnel_latency_ms = latency_ms;
-    });
-}
-
-pub fn count_tunnel_restart() {
-    with(|r| r.tunnel_restarts += 1);
-}
-
-pub fn set_last_backup(unix: i64) {
-    with(|r| r.last_backup = Some(unix));
-}
-
-pub fn set_disk(name: &str, free: u64, total: u64) {
-    with(|r| {
-        r.disk.insert(name.to_string(), (free, total));
-    });
-}
+use crate::maintenance::counters::BUCKETS;
+use fotobox_store::maintenance as q;
 
 fn esc(v: &str) -> String {
     v.replace('\\', "\\\\")
@@ -172,7 +81,7 @@ pub async fn render(ctx: &AppContext) -> String {
     let _ = writeln!(out, "# TYPE fotobox_database_bytes gauge");
     let _ = writeln!(out, "fotobox_database_bytes {db_bytes}");
 
-    let accepting = super::tunnel::accepting_payments(ctx).is_ok();
+    let accepting = crate::maintenance::tunnel::accepting_payments(ctx).is_ok();
     let _ = writeln!(
         out,
         "# HELP fotobox_accepting_payments 1 when new payments are accepted."
@@ -180,7 +89,7 @@ pub async fn render(ctx: &AppContext) -> String {
     let _ = writeln!(out, "# TYPE fotobox_accepting_payments gauge");
     let _ = writeln!(out, "fotobox_accepting_payments {}", u8::from(accepting));
 
-    with(|r| {
+    ctx.metrics.with(|r| {
         let _ = writeln!(
             out,
             "# HELP fotobox_callback_duration_seconds Time to answer provider callbacks."

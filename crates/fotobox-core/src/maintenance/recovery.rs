@@ -9,7 +9,6 @@
 //! photos, print jobs...), and a critical staff alert says what happened. It is skipped while a
 //! server holds the database.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -19,9 +18,11 @@ use serde_json::json;
 
 use crate::config::Config;
 use crate::context::AppError;
-use crate::store::backup::{unique_path, verify_backup_file, ServerLock};
-use crate::store::maintenance::{self as q, GenericRow, SqlValue};
-use crate::store::{latest_schema_version, Store, StoreError};
+use fotobox_store::backup::{unique_path, verify_backup_file, ServerLock};
+use fotobox_store::maintenance as q;
+use fotobox_store::replay::{replay, ReplayReport};
+use fotobox_store::Soundness;
+use fotobox_store::{latest_schema_version, Store, StoreError};
 
 use super::alerts::{self, AlertKind};
 use super::backups;
@@ -77,14 +78,14 @@ pub async fn prepare_database(config: &Config, data_dir: &Path) -> Result<Prepar
     }
     let busy = Duration::from_millis(config.database.busy_timeout_ms);
     match check_file(&db, busy).await {
-        Ok(Ok(version)) => {
+        Ok(FileCheck::Sound { version }) => {
             let pre = backup_before_migration(config, data_dir, &db, version, busy).await?;
             Ok(Prepared::Sound {
                 schema_version: version,
                 pre_migration_backup: pre,
             })
         }
-        Ok(Err(problems)) => Ok(Prepared::Recovered(
+        Ok(FileCheck::Damaged(problems)) => Ok(Prepared::Recovered(
             recover(config, data_dir, &db, &problems, Utc::now()).await?,
         )),
         Err(e) if is_corruption(&e) => Ok(Prepared::Recovered(
@@ -94,18 +95,25 @@ pub async fn prepare_database(config: &Config, data_dir: &Path) -> Result<Prepar
     }
 }
 
+/// What [`check_file`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileCheck {
+    Sound { version: i64 },
+    Damaged(String),
+}
+
 /// `quick_check` and the schema version of an existing file.
-pub async fn check_file(db: &Path, busy: Duration) -> Result<Result<i64, String>, StoreError> {
+pub async fn check_file(db: &Path, busy: Duration) -> Result<FileCheck, StoreError> {
     let store = Store::open_existing(db, busy).await?;
     let check = store.quick_check().await;
     let version = match &check {
-        Ok(Ok(())) => store.schema_version().await,
+        Ok(Soundness::Sound) => store.schema_version().await,
         _ => Ok(0),
     };
     store.close().await;
     match check? {
-        Ok(()) => Ok(Ok(version?)),
-        Err(p) => Ok(Err(p)),
+        Soundness::Sound => Ok(FileCheck::Sound { version: version? }),
+        Soundness::Damaged(p) => Ok(FileCheck::Damaged(p)),
     }
 }
 
@@ -164,25 +172,6 @@ pub struct RecoveryReport {
     pub restored_from: Option<PathBuf>,
     pub backup_taken_at: Option<DateTime<Utc>>,
     pub replay: ReplayReport,
-}
-
-/// Rows replayed from the damaged file, per table.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct ReplayReport {
-    pub inserted: BTreeMap<String, u64>,
-    pub updated: BTreeMap<String, u64>,
-    /// Rows read but not applied (conflicting ids, constraint failures).
-    pub skipped: BTreeMap<String, u64>,
-    /// Rows (or id ranges) that could not be read.
-    pub unreadable: u64,
-    /// Whether the damaged file could be opened at all.
-    pub opened: bool,
-}
-
-impl ReplayReport {
-    pub fn total_applied(&self) -> u64 {
-        self.inserted.values().sum::<u64>() + self.updated.values().sum::<u64>()
-    }
 }
 
 /// The newest backup in any backup folder that passes the integrity check.
@@ -308,153 +297,4 @@ pub async fn recover(
     drop(lock);
     tracing::error!(%message, "database recovered");
     Ok(report)
-}
-
-/// Tables replayed, parents first: payments, then provider transactions, photos and every
-/// other table with a `payment_id`, then fiscal receipts.
-async fn replay_order(
-    target: &mut sqlx::SqliteConnection,
-    damaged: &mut sqlx::SqliteConnection,
-) -> Vec<String> {
-    let mut with_pid = q::tables_with_payment_id(target).await.unwrap_or_default();
-    let first = ["payme_transactions", "click_transactions", "photos"];
-    with_pid.sort_by_key(|t| {
-        (
-            first.iter().position(|f| f == t).unwrap_or(first.len()),
-            t.clone(),
-        )
-    });
-    let mut order = vec!["payments".to_string()];
-    order.extend(with_pid);
-    order.push("payme_fiscal_data".to_string());
-    let theirs = q::user_tables(damaged).await.unwrap_or_default();
-    order.retain(|t| theirs.contains(t));
-    order
-}
-
-fn value<'a>(row: &'a GenericRow, col: &str) -> Option<&'a SqlValue> {
-    row.iter().find(|(c, _)| c == col).map(|(_, v)| v)
-}
-
-fn same(a: &GenericRow, b: &GenericRow, columns: &[String]) -> bool {
-    columns.iter().all(|c| value(a, c) == value(b, c))
-}
-
-/// Copy rows of `damaged` that `target` lacks (or has older) into `target`. Best effort: an
-/// unreadable page skips the rows on it, a conflicting row is counted and left alone.
-pub async fn replay(damaged: &Store, target: &Store) -> ReplayReport {
-    let mut report = ReplayReport::default();
-    let (Ok(mut from), Ok(mut to)) = (
-        damaged.pool().acquire().await,
-        target.pool().acquire().await,
-    ) else {
-        return report;
-    };
-    report.opened = true;
-    // Rows arrive table by table; parents may come from the damaged file too.
-    let _ = sqlx::query("PRAGMA foreign_keys = OFF")
-        .execute(&mut *to)
-        .await;
-    if sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut *to)
-        .await
-        .is_err()
-    {
-        return report;
-    }
-    for table in replay_order(&mut to, &mut from).await {
-        let Ok(columns) = q::table_columns(&mut to, &table).await else {
-            continue;
-        };
-        let max = q::max_id(&mut from, &table).await.ok();
-        let mut last = 0i64;
-        loop {
-            let rows = match q::rows_after(&mut from, &table, last, 200).await {
-                Ok(rows) if rows.is_empty() => break,
-                Ok(rows) => rows,
-                Err(_) => {
-                    // Probe the next ids one by one past the damaged page(s).
-                    let mut rows = Vec::new();
-                    for id in last + 1..=last + 200 {
-                        match q::row_by_id(&mut from, &table, id).await {
-                            Ok(Some(r)) => rows.push(r),
-                            Ok(None) => {}
-                            Err(_) => report.unreadable += 1,
-                        }
-                    }
-                    last += 200;
-                    if rows.is_empty() {
-                        if max.map(|m| last >= m).unwrap_or(true) {
-                            break;
-                        }
-                        continue;
-                    }
-                    rows
-                }
-            };
-            for row in rows {
-                let Some(SqlValue::Int(id)) = value(&row, "id").cloned() else {
-                    continue;
-                };
-                last = last.max(id);
-                apply_row(&mut to, &table, &columns, &row, id, &mut report).await;
-            }
-        }
-    }
-    if sqlx::query("COMMIT").execute(&mut *to).await.is_err() {
-        let _ = sqlx::query("ROLLBACK").execute(&mut *to).await;
-        report.inserted.clear();
-        report.updated.clear();
-    }
-    let _ = sqlx::query("PRAGMA foreign_keys = ON")
-        .execute(&mut *to)
-        .await;
-    report
-}
-
-async fn apply_row(
-    to: &mut sqlx::SqliteConnection,
-    table: &str,
-    columns: &[String],
-    row: &GenericRow,
-    id: i64,
-    report: &mut ReplayReport,
-) {
-    let bump = |m: &mut BTreeMap<String, u64>| *m.entry(table.to_string()).or_default() += 1;
-    match q::row_by_id(to, table, id).await {
-        Ok(None) => match q::insert_generic(to, table, columns, row).await {
-            Ok(()) => bump(&mut report.inserted),
-            Err(e) => {
-                tracing::warn!(table, id, error = %e, "replay: row not inserted");
-                bump(&mut report.skipped);
-            }
-        },
-        Ok(Some(existing)) => {
-            if same(&existing, row, columns) {
-                return;
-            }
-            // The same id must be the same thing; an append-only log is never rewritten.
-            let identity = if table == "payments" {
-                "order_id"
-            } else {
-                "payment_id"
-            };
-            let same_thing = value(&existing, identity) == value(row, identity);
-            let newer = table != "payments"
-                || matches!((value(row, "updated_at"), value(&existing, "updated_at")),
-                    (Some(SqlValue::Text(a)), Some(SqlValue::Text(b))) if a > b);
-            if table == "payment_events" || !same_thing {
-                bump(&mut report.skipped);
-            } else if newer {
-                match q::update_generic(to, table, columns, row).await {
-                    Ok(()) => bump(&mut report.updated),
-                    Err(e) => {
-                        tracing::warn!(table, id, error = %e, "replay: row not updated");
-                        bump(&mut report.skipped);
-                    }
-                }
-            }
-        }
-        Err(_) => bump(&mut report.skipped),
-    }
 }

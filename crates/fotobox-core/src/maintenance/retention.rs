@@ -20,9 +20,8 @@ use serde_json::json;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::context::AppContext;
-use crate::model::Payment;
-use crate::store::maintenance as q;
-use crate::store::StoreError;
+use fotobox_store::maintenance as q;
+use fotobox_store::StoreError;
 
 /// What one retention run did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -59,34 +58,10 @@ async fn open_archive(path: &Path) -> Result<sqlx::SqlitePool, StoreError> {
     Ok(pool)
 }
 
-fn csv_row(p: &Payment) -> Vec<String> {
-    let t = |v: Option<DateTime<Utc>>| {
-        v.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-            .unwrap_or_default()
-    };
-    vec![
-        p.id.to_string(),
-        p.order_id.clone(),
-        p.transaction_id.clone().unwrap_or_default(),
-        p.amount.to_string(),
-        p.payment_type.clone(),
-        p.status.clone(),
-        p.state.map(|s| s.to_string()).unwrap_or_default(),
-        t(Some(p.create_time)),
-        t(p.perform_time),
-        t(p.cancel_time),
-        t(Some(p.created_at)),
-        t(Some(p.updated_at)),
-        p.template_name.clone().unwrap_or_default(),
-        p.copies.to_string(),
-        p.cancel_reason.clone().unwrap_or_default(),
-    ]
-}
-
 /// Whether the daily retention is due at `now`: no run (good or failed) started since the
 /// latest local `schedule.backup_time` (a kiosk that was off at that time catches up).
 pub async fn due(ctx: &AppContext, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    let slot = super::backups::last_slot(
+    let slot = crate::clock::last_slot(
         now,
         ctx.config.schedule.backup_at(),
         ctx.config.schedule.offset(),
@@ -138,7 +113,7 @@ pub async fn run(ctx: &AppContext) -> Result<RetentionReport, StoreError> {
         }
         Err(e) => {
             tracing::error!(error = %e, "retention failed");
-            super::metrics::count_error("retention");
+            ctx.metrics.count_error("retention");
             let _ = q::insert_run(
                 ctx.store.pool(),
                 "retention",
@@ -167,7 +142,7 @@ async fn run_inner(ctx: &AppContext, now: DateTime<Utc>) -> Result<RetentionRepo
             source,
         })?;
         let db_path = dir.join("archive.db");
-        let csv_path = crate::store::backup::unique_path(
+        let csv_path = fotobox_store::backup::unique_path(
             &dir,
             &format!("payments_archived_{}.csv", now.format("%Y%m%d_%H%M%S")),
         );
@@ -213,7 +188,8 @@ async fn run_inner(ctx: &AppContext, now: DateTime<Utc>) -> Result<RetentionRepo
             }
             // 2. CSV and archive database, both on disk before anything is deleted.
             for (p, _, _) in &items {
-                csv.write_record(csv_row(p)).map_err(csv_err)?;
+                csv.write_record(crate::staff::csv_row(p))
+                    .map_err(csv_err)?;
             }
             csv.flush().map_err(|e| StoreError::Io {
                 path: csv_path.clone(),
@@ -228,7 +204,7 @@ async fn run_inner(ctx: &AppContext, now: DateTime<Utc>) -> Result<RetentionRepo
             let mut tx = ctx.store.begin_write().await?;
             let mut deleted_here = 0;
             for (p, _, payme_ids) in &items {
-                if !q::archive_has(&archive, &p.order_id, &p.status).await? {
+                if !q::archive_has(&archive, &p.order_id, p.status.as_str()).await? {
                     continue;
                 }
                 if q::delete_archived_payment(&mut tx, p, payme_ids).await? {

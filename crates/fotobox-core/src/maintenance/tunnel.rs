@@ -13,22 +13,31 @@ use tokio::process::Command;
 use tokio::sync::watch;
 
 use crate::context::AppContext;
-use crate::store::maintenance as q;
+use crate::outbound::{Method, OutRequest, OutboundError};
+use fotobox_store::maintenance as q;
 
-use super::alerts::{self, AlertKind};
-use super::TunnelState;
+use crate::maintenance::alerts::{self, AlertKind};
+use crate::maintenance::state::TunnelState;
 
-/// `Ok(())` when new payments may start; else the reason (shown as "out of service").
+/// Why new payments may not start now (shown as "out of service: …").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NotAccepting {
+    #[error("the payment connection is being checked")]
+    Checking,
+    #[error("the payment connection is down")]
+    Down,
+}
+
+/// `Ok(())` when new payments may start; else the reason.
 /// Always `Ok` when no `server.public_url` is configured (nothing to check).
-pub fn accepting_payments(ctx: &AppContext) -> Result<(), String> {
+pub fn accepting_payments(ctx: &AppContext) -> Result<(), NotAccepting> {
     if ctx.config.server.public_url.is_none() {
         return Ok(());
     }
-    let t = ctx.maintenance.tunnel();
-    match t.state {
+    match ctx.maintenance.tunnel().state {
         TunnelState::Up => Ok(()),
-        TunnelState::Unknown => Err("the payment connection is being checked".into()),
-        TunnelState::Down => Err("the payment connection is down".into()),
+        TunnelState::Unknown => Err(NotAccepting::Checking),
+        TunnelState::Down => Err(NotAccepting::Down),
     }
 }
 
@@ -50,36 +59,26 @@ pub async fn check_once(ctx: &AppContext) -> Option<CheckResult> {
     let base = ctx.config.server.public_url.as_deref()?;
     let url = format!("{}/healthz", base.trim_end_matches('/'));
     let started = Instant::now();
-    let resp = ctx
-        .http
-        .get(&url)
-        .timeout(Duration::from_secs(ctx.config.tunnel.check_timeout_secs))
-        .send()
-        .await;
-    let (ok, http_status, error) = match resp {
+    let req = OutRequest::new(
+        Method::Get,
+        url.clone(),
+        Duration::from_secs(ctx.config.tunnel.check_timeout_secs),
+    );
+    let (ok, http_status, error) = match ctx.http.send(req).await {
         Ok(r) => {
-            let status = r.status();
-            let body: serde_json::Value = r.json().await.unwrap_or(serde_json::Value::Null);
-            if status.is_success() && body["status"] == "ok" {
-                (true, Some(status.as_u16()), None)
+            let body = r.json();
+            if r.is_success() && body["status"] == "ok" {
+                (true, Some(r.status), None)
             } else {
                 (
                     false,
-                    Some(status.as_u16()),
-                    Some(format!("HTTP {} from {url}", status.as_u16())),
+                    Some(r.status),
+                    Some(format!("HTTP {} from {url}", r.status)),
                 )
             }
         }
-        Err(e) => {
-            let kind = if e.is_timeout() {
-                "timeout"
-            } else if e.is_connect() {
-                "cannot connect"
-            } else {
-                "request failed"
-            };
-            (false, None, Some(format!("{kind}: {}", e.without_url())))
-        }
+        Err(OutboundError::Timeout) => (false, None, Some("timeout: timed out".to_string())),
+        Err(e) => (false, None, Some(format!("cannot connect: {e}"))),
     };
     let latency_ms = started.elapsed().as_millis() as u64;
     let now = ctx.clock.now();
@@ -104,7 +103,7 @@ pub async fn check_once(ctx: &AppContext) -> Option<CheckResult> {
         }
         (before, t.state)
     });
-    super::metrics::set_tunnel(after == TunnelState::Up, latency_ms);
+    ctx.metrics.set_tunnel(after == TunnelState::Up, latency_ms);
     if let Err(e) = q::insert_tunnel_check(
         ctx.store.pool(),
         &url,
@@ -171,7 +170,7 @@ pub async fn health_loop(ctx: AppContext, mut stop: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
-            _ = super::stopped(&mut stop) => return,
+            _ = crate::maintenance::state::stopped(&mut stop) => return,
         }
         let ok = check_once(&ctx).await.map(|r| r.ok).unwrap_or(true);
         wait = Duration::from_secs(if ok {
@@ -266,7 +265,7 @@ pub async fn supervise(ctx: AppContext, mut stop: watch::Receiver<bool>) {
                         Ok(status) => format!("exited: {status}"),
                         Err(e) => format!("wait failed: {e}"),
                     },
-                    _ = super::stopped(&mut stop) => {
+                    _ = crate::maintenance::state::stopped(&mut stop) => {
                         let _ = child.kill().await;
                         for r in readers {
                             r.abort();
@@ -291,7 +290,7 @@ pub async fn supervise(ctx: AppContext, mut stop: watch::Receiver<bool>) {
         let delay = next_backoff(backoff, ran_for, min, max, stable);
         backoff = Some(delay);
         tracing::warn!(exit = %exit_text, ran_ms = ran_for.as_millis() as u64, restart_in_ms = delay.as_millis() as u64, "tunnel command ended; restarting");
-        super::metrics::count_tunnel_restart();
+        ctx.metrics.count_tunnel_restart();
         ctx.maintenance.update_supervisor(|s| {
             s.running = false;
             s.pid = None;
@@ -310,7 +309,7 @@ pub async fn supervise(ctx: AppContext, mut stop: watch::Receiver<bool>) {
         );
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
-            _ = super::stopped(&mut stop) => return,
+            _ = crate::maintenance::state::stopped(&mut stop) => return,
         }
         ctx.maintenance.update_supervisor(|s| s.restarts += 1);
     }

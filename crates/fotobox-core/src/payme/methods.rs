@@ -6,11 +6,11 @@ use serde_json::{json, Map, Value};
 
 use super::protocol::{self as p, code, RpcError, TX_TIMEOUT_MS};
 use crate::context::AppContext;
-use crate::model::{Payment, PaymentStatus};
 use crate::orders::{self, Payability};
-use crate::store::payme::{self as q, PaymeTx};
-use crate::store::payments as pay;
-use crate::store::{StoreError, WriteTx};
+use fotobox_store::model::{Payment, PaymentStatus};
+use fotobox_store::payme::{self as q, PaymeTx};
+use fotobox_store::payments as pay;
+use fotobox_store::{StoreError, WriteTx};
 
 /// Why a method did not produce a result.
 #[derive(Debug)]
@@ -118,7 +118,7 @@ async fn find_order(
 
 /// Whether `amount` (tiyin) pays exactly the order's price (whole sum).
 fn amount_matches(order: &Payment, amount: Option<i64>) -> bool {
-    match (amount, order.amount.checked_mul(100)) {
+    match (amount, order.amount.to_tiyin()) {
         (Some(a), Some(expected)) => a == expected,
         _ => false,
     }
@@ -183,7 +183,7 @@ async fn check_perform(ctx: &AppContext, params: &Map<String, Value>) -> MResult
 fn fiscal_detail(ctx: &AppContext, order: &Payment) -> Option<Value> {
     let f = &ctx.config.payme.fiscal;
     let code = f.ikpu_code.as_deref().filter(|c| !c.trim().is_empty())?;
-    let total = order.amount.checked_mul(100)?;
+    let total = order.amount.to_tiyin()?;
     let copies = order.copies.max(1);
     let (price, count) = if total % copies == 0 {
         (total / copies, copies)
@@ -242,7 +242,7 @@ async fn create(ctx: &AppContext, params: &Map<String, Value>) -> MResult {
         payme_id,
         payment_id: order.id,
         payme_time_ms: time,
-        amount_tiyin: order.amount * 100,
+        amount_tiyin: order.amount.to_tiyin().unwrap_or(i64::MAX),
         create_time_ms: now_ms,
         now,
     };

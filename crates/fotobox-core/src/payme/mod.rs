@@ -1,4 +1,5 @@
-//! Payme Merchant API (JSON-RPC) callback endpoint: `POST /api/payme/webhook`.
+//! Payme Merchant API (JSON-RPC) callbacks: one request body in, one JSON-RPC answer out (the
+//! HTTP door, `POST /api/payme/webhook`, lives in the http crate).
 //!
 //! Every answer is HTTP 200 with a JSON-RPC body (payme.md §2). Checks run in the order of
 //! payme.md §2.2: POST (-32300), JSON (-32700, `id: null`), Basic auth (-32504), envelope
@@ -8,13 +9,6 @@ pub mod methods;
 pub mod protocol;
 pub mod simulator;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::State;
-use axum::http::{header, HeaderMap, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::any;
-use axum::Router;
 use serde_json::Value;
 
 use crate::context::AppContext;
@@ -23,43 +17,6 @@ use protocol::{code, err_body, ok_body, RpcError};
 
 /// The webhook path (the one the previous version used, so the cash-desk setting stays valid).
 pub const WEBHOOK_PATH: &str = "/api/payme/webhook";
-
-/// Routes mounted on the callback listener.
-pub fn routes() -> Router<AppContext> {
-    Router::new().route(WEBHOOK_PATH, any(webhook))
-}
-
-async fn webhook(
-    State(ctx): State<AppContext>,
-    method: Method,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let answer = if method != Method::POST {
-        err_body(&Value::Null, &RpcError::new(code::NOT_POST))
-    } else {
-        match body {
-            Ok(body) => {
-                let auth = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
-                handle(&ctx, auth, &body).await
-            }
-            // Over the body limit (or an aborted upload): refused without reading further.
-            Err(rej) => {
-                tracing::warn!(
-                    status = rej.status().as_u16(),
-                    "payme webhook: body refused"
-                );
-                err_body(&Value::Null, &RpcError::invalid("body"))
-            }
-        }
-    };
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/json; charset=UTF-8")],
-        answer.to_string(),
-    )
-        .into_response()
-}
 
 /// Answer one JSON-RPC request body (the whole JSON answer). Never panics on any input.
 pub async fn handle(ctx: &AppContext, authorization: Option<&[u8]>, body: &[u8]) -> Value {

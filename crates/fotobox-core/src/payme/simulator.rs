@@ -3,6 +3,7 @@
 //! Used by `POST /api/test-payment/{order_id}` (sandbox), by tests and by `examples/payme_load.rs`.
 
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
 
 use rand::RngCore;
 use serde_json::{json, Value};
@@ -10,6 +11,7 @@ use serde_json::{json, Value};
 use super::protocol::basic_auth;
 use super::WEBHOOK_PATH;
 use crate::context::AppContext;
+use crate::outbound::{Method, OutRequest, Outbound, OutboundError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
@@ -22,7 +24,7 @@ pub enum SimError {
     #[error("HTTP error calling {method}: {source}")]
     Http {
         method: String,
-        source: reqwest::Error,
+        source: OutboundError,
     },
     #[error("{method} answered HTTP {status}")]
     Status { method: String, status: u16 },
@@ -54,18 +56,26 @@ pub fn new_payme_id() -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// A Payme Merchant API client (Payme's side of the protocol).
-#[derive(Debug, Clone)]
+/// A Payme Merchant API client (Payme's side of the protocol). `Debug` leaves the key out.
+#[derive(Clone)]
 pub struct PaymeClient {
-    http: reqwest::Client,
+    http: Outbound,
     url: String,
     auth: String,
     next_id: std::sync::Arc<AtomicI64>,
 }
 
+impl std::fmt::Debug for PaymeClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PaymeClient")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
 impl PaymeClient {
     /// `base_url` is `http://host:port` of the callback listener; `login`/`key` the credentials.
-    pub fn new(http: reqwest::Client, base_url: &str, login: &str, key: &str) -> PaymeClient {
+    pub fn new(http: Outbound, base_url: &str, login: &str, key: &str) -> PaymeClient {
         PaymeClient {
             http,
             url: format!("{}{WEBHOOK_PATH}", base_url.trim_end_matches('/')),
@@ -98,29 +108,22 @@ impl PaymeClient {
     pub async fn call_raw(&self, method: &str, params: Value) -> Result<Value, SimError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
-        let resp = self
-            .http
-            .post(&self.url)
-            .header(reqwest::header::AUTHORIZATION, &self.auth)
-            .header(reqwest::header::CONTENT_TYPE, "text/json; charset=UTF-8")
-            .body(body.to_string())
-            .send()
-            .await
-            .map_err(|source| SimError::Http {
-                method: method.to_string(),
-                source,
-            })?;
-        let status = resp.status().as_u16();
+        let req = OutRequest::new(Method::Post, self.url.clone(), Duration::from_secs(30))
+            .header("Authorization", self.auth.clone())
+            .header("Content-Type", "text/json; charset=UTF-8")
+            .body(body.to_string());
+        let resp = self.http.send(req).await.map_err(|source| SimError::Http {
+            method: method.to_string(),
+            source,
+        })?;
+        let status = resp.status;
         if status != 200 {
             return Err(SimError::Status {
                 method: method.to_string(),
                 status,
             });
         }
-        let bytes = resp.bytes().await.map_err(|source| SimError::Http {
-            method: method.to_string(),
-            source,
-        })?;
+        let bytes = resp.body;
         serde_json::from_slice::<Value>(&bytes).map_err(|_| SimError::Malformed {
             method: method.to_string(),
             body: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
@@ -212,7 +215,7 @@ pub async fn pay_order(ctx: &AppContext, order_id: &str) -> Result<serde_json::V
         .ok()
         .flatten()
         .ok_or_else(|| SimError::OrderNotFound(order_id.to_string()))?;
-    let amount = order.amount.saturating_mul(100);
+    let amount = order.amount.to_tiyin().unwrap_or(i64::MAX);
     let payme_id = new_payme_id();
     let check = client.check_perform(order_id, amount).await?;
     let created = client

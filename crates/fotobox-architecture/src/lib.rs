@@ -1,0 +1,1 @@
+//! Architecture rules of the Fotobox workspace; the checks live in `tests/architecture/`.

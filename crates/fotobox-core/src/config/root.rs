@@ -1,0 +1,82 @@
+//! The whole configuration (`Config`) and the paths derived from it.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::config::error::ConfigError;
+use crate::config::operations::{
+    AlertsConfig, BackupConfig, RetentionConfig, ScheduleConfig, StaffConfig, TunnelConfig,
+};
+use crate::config::sections::{
+    ClickConfig, DatabaseConfig, Mode, OrdersConfig, PaymeConfig, PhotosConfig, PricingConfig,
+    PrinterConfig, ServerConfig,
+};
+
+/// The whole configuration, after defaults, file and environment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub mode: Mode,
+    /// Where the database, logs and photos live. Defaults to the platform data directory.
+    #[serde(default)]
+    pub data_dir: Option<PathBuf>,
+    #[serde(default)]
+    pub database: DatabaseConfig,
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub payme: PaymeConfig,
+    #[serde(default)]
+    pub click: ClickConfig,
+    #[serde(default)]
+    pub pricing: PricingConfig,
+    #[serde(default)]
+    pub orders: OrdersConfig,
+    #[serde(default)]
+    pub photos: PhotosConfig,
+    #[serde(default)]
+    pub printer: PrinterConfig,
+    // Unattended operation (crate::maintenance::settings).
+    #[serde(default)]
+    pub schedule: ScheduleConfig,
+    #[serde(default)]
+    pub backup: BackupConfig,
+    #[serde(default)]
+    pub retention: RetentionConfig,
+    #[serde(default)]
+    pub tunnel: TunnelConfig,
+    #[serde(default)]
+    pub alerts: AlertsConfig,
+    // The staff panel (crate::panel).
+    #[serde(default)]
+    pub staff: StaffConfig,
+}
+
+impl Config {
+    /// The data directory: the configured one, else the platform's (e.g. `~/.local/share/fotobox`).
+    pub fn resolve_data_dir(&self) -> Result<PathBuf, ConfigError> {
+        if let Some(d) = &self.data_dir {
+            return Ok(d.clone());
+        }
+        directories::ProjectDirs::from("uz", "fotobox", "fotobox")
+            .map(|p| p.data_dir().to_path_buf())
+            .ok_or(ConfigError::NoDataDir)
+    }
+
+    /// The database file: `database.path` relative to the data directory.
+    pub fn database_path(&self) -> Result<PathBuf, ConfigError> {
+        let dir = self.resolve_data_dir()?;
+        Ok(dir.join(&self.database.path))
+    }
+
+    /// Whether a provider has what it needs to take payments.
+    pub fn payme_enabled(&self) -> bool {
+        !self.payme.merchant_id.is_empty() || self.mode.is_sandbox()
+    }
+
+    pub fn click_enabled(&self) -> bool {
+        self.click.service_id != 0 || self.mode.is_sandbox()
+    }
+}

@@ -1,0 +1,82 @@
+//! Extractors: JSON bodies whose rejection is a readable 400, and the staff bearer token
+//! (compared in constant time).
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::Json;
+use subtle::ConstantTimeEq;
+
+use fotobox_core::context::AppContext;
+
+use crate::error::ApiError;
+
+/// `Json<T>` whose rejection is an [`ApiError`] (a readable 400, not axum's plain text).
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(rej) => Err(ApiError::invalid(format!(
+                "invalid JSON body: {}",
+                rej.body_text()
+            ))),
+        }
+    }
+}
+
+/// Marker extractor: present only when the request carries the staff bearer token.
+pub struct Staff;
+
+impl FromRequestParts<AppContext> for Staff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &AppContext) -> Result<Self, ApiError> {
+        if has_staff_token(parts, ctx) {
+            Ok(Staff)
+        } else {
+            Err(ApiError::unauthorized())
+        }
+    }
+}
+
+/// Constant-time check of `Authorization: Bearer <staff_token>`.
+pub fn has_staff_token(parts: &Parts, ctx: &AppContext) -> bool {
+    let Some(value) = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let Some(token) = value.strip_prefix("Bearer ") else {
+        return false;
+    };
+    let expected = ctx.staff_token.expose().as_bytes();
+    !expected.is_empty() && bool::from(token.trim().as_bytes().ct_eq(expected))
+}
+
+/// A date query parameter: RFC 3339, or `YYYY-MM-DD` meaning that day's start (UTC). An absent
+/// or empty value is `None`; anything else is a readable 400 naming the parameter.
+pub fn date_param(
+    q: &std::collections::HashMap<String, String>,
+    key: &str,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+    let Some(v) = q.get(key).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
+        return Ok(Some(t.with_timezone(&chrono::Utc)));
+    }
+    chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| Some(d.and_utc()))
+        .ok_or_else(|| ApiError::invalid(format!("{key} must be YYYY-MM-DD or an RFC 3339 time")))
+}

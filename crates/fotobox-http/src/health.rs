@@ -1,0 +1,25 @@
+//! The callback listener's `GET /healthz`: what the tunnel check and the providers' monitors
+//! see (states only, no paths or URLs).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use fotobox_core::context::AppContext;
+
+/// `GET /healthz` on the callback listener: `{"status":"ok"}` while the database answers.
+pub async fn healthz(State(ctx): State<AppContext>) -> Response {
+    match ctx.store.ping().await {
+        Ok(_) => Json(json!({"status": "ok"})).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unavailable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"status": "down", "database": "unavailable"})),
+            )
+                .into_response()
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! The browser kiosk's endpoints beyond orders (`/api/kiosk/*`), over the same core functions as
+//! the Tauri commands ([`crate::kiosk`]). Loopback only, like the rest of the API listener.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use fotobox_core::context::AppContext;
+use fotobox_core::kiosk;
+
+pub fn routes() -> Router<AppContext> {
+    Router::new()
+        .route("/api/kiosk/info", get(info))
+        .route("/api/kiosk/readiness", get(readiness))
+        .route(
+            "/api/kiosk/orders/{order_id}/shots/{index}",
+            // A camera frame is far larger than the API's usual 64 KiB.
+            post(upload_shot).layer(DefaultBodyLimit::max(kiosk::MAX_SHOT_BYTES)),
+        )
+        .route("/api/kiosk/orders/{order_id}/compose", post(compose))
+        .route("/api/kiosk/orders/{order_id}/preview", get(preview))
+        .route(
+            "/api/kiosk/orders/{order_id}/print",
+            post(print).get(print_status),
+        )
+        .route("/api/kiosk/staff-call", post(staff_call))
+}
+
+async fn info(State(ctx): State<AppContext>) -> Result<Json<kiosk::KioskInfo>, ApiError> {
+    Ok(Json(kiosk::info(&ctx).await?))
+}
+
+async fn readiness(
+    State(ctx): State<AppContext>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<kiosk::KioskReadiness>, ApiError> {
+    let copies = match q.get("copies") {
+        None => 1,
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| ApiError::invalid("copies must be a whole number from 1"))?,
+    };
+    Ok(Json(kiosk::readiness(&ctx, copies).await?))
+}
+
+async fn upload_shot(
+    State(ctx): State<AppContext>,
+    Path((order_id, index)): Path<(String, usize)>,
+    body: Bytes,
+) -> Result<Json<kiosk::ShotSaved>, ApiError> {
+    Ok(Json(
+        kiosk::save_shot(&ctx, &order_id, index, body.to_vec()).await?,
+    ))
+}
+
+async fn compose(
+    State(ctx): State<AppContext>,
+    Path(order_id): Path<String>,
+) -> Result<Json<fotobox_core::photos::PhotoView>, ApiError> {
+    Ok(Json(kiosk::compose(&ctx, &order_id).await?))
+}
+
+async fn preview(
+    State(ctx): State<AppContext>,
+    Path(order_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let jpeg = kiosk::preview(&ctx, &order_id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/jpeg"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        jpeg,
+    )
+        .into_response())
+}
+
+async fn print(
+    State(ctx): State<AppContext>,
+    Path(order_id): Path<String>,
+) -> Result<Json<kiosk::PrintProgress>, ApiError> {
+    Ok(Json(kiosk::print(&ctx, &order_id).await?))
+}
+
+async fn print_status(
+    State(ctx): State<AppContext>,
+    Path(order_id): Path<String>,
+) -> Result<Json<kiosk::PrintProgress>, ApiError> {
+    Ok(Json(kiosk::print_status(&ctx, &order_id).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StaffCallBody {
+    order_id: Option<String>,
+    reason: String,
+}
+
+async fn staff_call(
+    State(ctx): State<AppContext>,
+    ApiJson(body): ApiJson<StaffCallBody>,
+) -> Result<Json<kiosk::StaffCall>, ApiError> {
+    Ok(Json(
+        kiosk::call_staff(&ctx, body.order_id.as_deref(), &body.reason).await?,
+    ))
+}

@@ -1,0 +1,172 @@
+//! HTTP routes of unattended operation, mounted on the API listener only: the detailed
+//! `GET /healthz`, `GET /metrics`, the Click status check a customer may trigger, and the staff
+//! endpoints behind the staff panel (the staff token or a PIN session; actions are audited).
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::error::ApiError;
+use crate::staff::PanelAuth;
+use fotobox_core::click_api;
+use fotobox_core::context::AppContext;
+use fotobox_store::maintenance as q;
+
+use fotobox_core::maintenance::health;
+use fotobox_core::maintenance::state::Level;
+
+/// The routes (state: [`AppContext`]).
+pub fn routes() -> Router<AppContext> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/api/orders/{order_id}/check-status", post(check_status))
+        .route("/api/maintenance/status", get(status))
+        .route("/api/maintenance/alerts", get(list_alerts))
+        .route("/api/maintenance/alerts/{id}/ack", post(ack_alert))
+        .route("/api/maintenance/backup", post(backup_now))
+        .route("/api/maintenance/vacuum", post(vacuum))
+        .route("/api/maintenance/retention", post(retention_now))
+        .route("/api/maintenance/tunnel/log", get(tunnel_log))
+}
+
+async fn healthz(State(ctx): State<AppContext>) -> Response {
+    let report = health::collect(&ctx).await;
+    let code = if report.status == Level::Down {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    (code, Json(report)).into_response()
+}
+
+async fn metrics(State(ctx): State<AppContext>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        fotobox_core::maintenance::metrics::render(&ctx).await,
+    )
+        .into_response()
+}
+
+/// The customer says they paid: ask Click (at most once every 10 s per order).
+async fn check_status(
+    State(ctx): State<AppContext>,
+    Path(order_id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if let Some(p) = ctx.store.payment_by_order_id(&order_id).await? {
+        if let Some(t) = q::last_status_check(ctx.store.pool(), p.id).await? {
+            if ctx.clock.now() - t < chrono::Duration::seconds(10) {
+                return Err(ApiError::conflict(
+                    "checked a moment ago; try again in a few seconds",
+                ));
+            }
+        }
+    }
+    let r = click_api::check_status(&ctx, &order_id).await?;
+    Ok(Json(json!({
+        "order_id": r.order_id,
+        "status": r.status,
+        "click_payment_status": r.remote.payment_status,
+        "click_error_code": r.remote.error_code,
+        "paid_at_click_unconfirmed": r.paid_at_click_unconfirmed,
+    })))
+}
+
+async fn status(
+    _: PanelAuth,
+    State(ctx): State<AppContext>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let report = health::collect(&ctx).await;
+    let runs = q::recent_runs(ctx.store.pool(), 20).await?;
+    let checks = q::recent_tunnel_checks(ctx.store.pool(), 20).await?;
+    let backups: Vec<_> = fotobox_core::maintenance::backups::list_dir(
+        &fotobox_core::maintenance::backups::auto_dir(&ctx.config, &ctx.data_dir),
+    );
+    Ok(Json(json!({
+        "health": report,
+        "supervisor": ctx.maintenance.supervisor(),
+        "recent_runs": runs,
+        "tunnel_checks": checks,
+        "backups": backups,
+    })))
+}
+
+#[derive(Deserialize)]
+struct AlertsQuery {
+    #[serde(default)]
+    open: Option<String>,
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+async fn list_alerts(
+    _: PanelAuth,
+    State(ctx): State<AppContext>,
+    Query(p): Query<AlertsQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let open = matches!(p.open.as_deref(), Some("1" | "true" | "yes"));
+    let alerts = q::list_alerts(
+        ctx.store.pool(),
+        open,
+        p.limit.unwrap_or(100).clamp(1, 1000),
+    )
+    .await?;
+    Ok(Json(json!({ "alerts": alerts })))
+}
+
+/// The same audited acknowledgement as `POST /api/staff/alerts/{id}/ack` (one way to ack).
+async fn ack_alert(
+    PanelAuth(actor): PanelAuth,
+    State(ctx): State<AppContext>,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let alert = fotobox_core::panel::acknowledge_alert(&ctx, actor, id).await?;
+    Ok(Json(json!({"acknowledged": id, "alert": alert})))
+}
+
+async fn backup_now(
+    PanelAuth(actor): PanelAuth,
+    State(ctx): State<AppContext>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let o = fotobox_core::maintenance::backups::run_backup(&ctx).await?;
+    audit(&ctx, actor, "maintenance_backup").await;
+    Ok(Json(json!(o)))
+}
+
+async fn vacuum(
+    PanelAuth(actor): PanelAuth,
+    State(ctx): State<AppContext>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let (before, after) = fotobox_core::maintenance::retention::vacuum(&ctx).await?;
+    audit(&ctx, actor, "maintenance_vacuum").await;
+    Ok(Json(json!({"bytes_before": before, "bytes_after": after})))
+}
+
+async fn retention_now(
+    PanelAuth(actor): PanelAuth,
+    State(ctx): State<AppContext>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let r = fotobox_core::maintenance::retention::run(&ctx).await?;
+    audit(&ctx, actor, "maintenance_retention").await;
+    Ok(Json(json!(r)))
+}
+
+/// Staff maintenance actions go into the panel's audit trail (a failed audit write is logged,
+/// the action itself already happened).
+async fn audit(ctx: &AppContext, actor: fotobox_core::panel::Actor, action: &str) {
+    if let Err(e) = fotobox_core::panel::audit(ctx, actor, action, None, None, json!({})).await {
+        tracing::warn!(error = %e, action, "audit entry not written");
+    }
+}
+
+async fn tunnel_log(_: PanelAuth, State(ctx): State<AppContext>) -> Json<serde_json::Value> {
+    let s = ctx.maintenance.supervisor();
+    Json(json!({"supervisor": s}))
+}

@@ -1,0 +1,246 @@
+//! Compositing: shots cover-cropped into a layout's slots (`fast_image_resize`, SIMD), the
+//! overlay frame drawn on top, then the text lines, encoded as JPEG with 300 dpi (JFIF density).
+//! Everything here is CPU-bound and blocking: async callers run it on a blocking thread, never on
+//! the async runtime's threads.
+
+use std::path::PathBuf;
+
+use ab_glyph::{point, Font, PxScale, ScaleFont};
+use image::codecs::jpeg::{JpegEncoder, PixelDensity};
+use image::{Rgb, RgbImage, RgbaImage};
+
+use crate::layouts::{Align, Layout, TextLine};
+use crate::resize::{cover_resize_plain, cover_resize_with};
+use fast_image_resize as fr;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ComposeError {
+    #[error("layout {layout} takes {needed} pictures, got {got}")]
+    ShotCount {
+        layout: String,
+        needed: usize,
+        got: usize,
+    },
+    #[error("picture {index} is not a readable image: {message}")]
+    BadShot { index: usize, message: String },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot encode the composite: {0}")]
+    Encode(String),
+}
+
+/// Values of the text placeholders.
+#[derive(Debug, Clone, Default)]
+pub struct TextVars {
+    /// `{event}`
+    pub event: String,
+    /// `{date}`
+    pub date: String,
+    /// `{order}`
+    pub order: String,
+}
+
+impl TextVars {
+    fn fill(&self, template: &str) -> String {
+        template
+            .replace("{event}", &self.event)
+            .replace("{date}", &self.date)
+            .replace("{order}", &self.order)
+    }
+}
+
+/// Decode a shot (JPEG or PNG bytes) to RGB.
+pub fn decode_shot(index: usize, bytes: &[u8]) -> Result<RgbImage, ComposeError> {
+    image::load_from_memory(bytes)
+        .map(|i| i.to_rgb8())
+        .map_err(|e| ComposeError::BadShot {
+            index,
+            message: e.to_string(),
+        })
+}
+
+/// Render the layout with `shots` (index = picture number). Blocking.
+pub fn render(
+    layout: &Layout,
+    shots: &[RgbImage],
+    vars: &TextVars,
+) -> Result<RgbImage, ComposeError> {
+    if shots.len() != layout.shots {
+        return Err(ComposeError::ShotCount {
+            layout: layout.name.clone(),
+            needed: layout.shots,
+            got: shots.len(),
+        });
+    }
+    let mut canvas = match &layout.background_image {
+        Some(bg) => (**bg).clone(),
+        None => RgbImage::from_pixel(layout.width, layout.height, layout.background),
+    };
+    let mut resizer = fr::Resizer::new();
+    // Slots that show the same picture at the same size share one resize (two-strip sheets).
+    let mut done: Vec<((usize, u32, u32), RgbImage)> = Vec::new();
+    for slot in &layout.slots {
+        let key = (slot.shot, slot.w, slot.h);
+        if !done.iter().any(|(k, _)| *k == key) {
+            let src = &shots[slot.shot];
+            let img = cover_resize_with(&mut resizer, src, slot.w, slot.h)
+                .unwrap_or_else(|| cover_resize_plain(src, slot.w, slot.h));
+            done.push((key, img));
+        }
+        if let Some((_, img)) = done.iter().find(|(k, _)| *k == key) {
+            blit(&mut canvas, img, slot.x, slot.y);
+        }
+    }
+    if let Some(overlay) = &layout.overlay {
+        draw_overlay(&mut canvas, overlay);
+    }
+    for line in &layout.text {
+        let text = vars.fill(&line.text);
+        if !text.trim().is_empty() {
+            draw_text(&mut canvas, layout, line, &text);
+        }
+    }
+    Ok(canvas)
+}
+
+/// Copy `img` into `canvas` at (`x`, `y`), row by row (clipped to the canvas).
+fn blit(canvas: &mut RgbImage, img: &RgbImage, x: u32, y: u32) {
+    let cw = canvas.width() as usize;
+    let ch = canvas.height() as usize;
+    let (x, y) = (x as usize, y as usize);
+    if x >= cw || y >= ch {
+        return;
+    }
+    let w = (img.width() as usize).min(cw - x);
+    let h = (img.height() as usize).min(ch - y);
+    let src = img.as_raw();
+    let iw = img.width() as usize;
+    let dst: &mut [u8] = canvas;
+    for row in 0..h {
+        let s = row * iw * 3;
+        let d = ((y + row) * cw + x) * 3;
+        dst[d..d + w * 3].copy_from_slice(&src[s..s + w * 3]);
+    }
+}
+
+/// Alpha-blend the overlay (same size as the canvas) over it.
+fn draw_overlay(canvas: &mut RgbImage, overlay: &RgbaImage) {
+    let src = overlay.as_raw();
+    let dst: &mut [u8] = canvas;
+    for (d, s) in dst.chunks_exact_mut(3).zip(src.chunks_exact(4)) {
+        let a = u32::from(s[3]);
+        if a == 0 {
+            continue;
+        }
+        if a == 255 {
+            d.copy_from_slice(&s[..3]);
+            continue;
+        }
+        for (dc, sc) in d.iter_mut().zip(s) {
+            *dc = ((u32::from(*sc) * a + u32::from(*dc) * (255 - a) + 127) / 255) as u8;
+        }
+    }
+}
+
+fn draw_text(canvas: &mut RgbImage, layout: &Layout, line: &TextLine, text: &str) {
+    let font = &layout.font;
+    let scaled = font.as_scaled(PxScale::from(line.size));
+    // Lay out on one line with kerning.
+    let mut glyphs = Vec::new();
+    let mut caret = 0.0f32;
+    let mut prev = None;
+    for c in text.chars() {
+        let id = scaled.glyph_id(c);
+        if let Some(p) = prev {
+            caret += scaled.kern(p, id);
+        }
+        glyphs.push((id, caret));
+        caret += scaled.h_advance(id);
+        prev = Some(id);
+    }
+    let width = caret;
+    let x0 = match line.align {
+        Align::Left => line.x as f32,
+        Align::Center => line.x as f32 - width / 2.0,
+        Align::Right => line.x as f32 - width,
+    };
+    let baseline = line.y as f32 + scaled.ascent();
+    let (cw, ch) = (canvas.width() as i32, canvas.height() as i32);
+    let Rgb(color) = line.color;
+    for (id, dx) in glyphs {
+        let glyph = id.with_scale_and_position(PxScale::from(line.size), point(x0 + dx, baseline));
+        let Some(outline) = font.outline_glyph(glyph) else {
+            continue;
+        };
+        let b = outline.px_bounds();
+        outline.draw(|gx, gy, cov| {
+            let px = b.min.x as i32 + gx as i32;
+            let py = b.min.y as i32 + gy as i32;
+            if px < 0 || py < 0 || px >= cw || py >= ch {
+                return;
+            }
+            let a = cov.clamp(0.0, 1.0);
+            let p = canvas.get_pixel_mut(px as u32, py as u32);
+            for (d, s) in p.0.iter_mut().zip(color) {
+                *d = (f32::from(s) * a + f32::from(*d) * (1.0 - a)).round() as u8;
+            }
+        });
+    }
+}
+
+/// Encode as baseline JPEG with `dpi` in the JFIF header.
+pub fn encode_jpeg(img: &RgbImage, quality: u8, dpi: u16) -> Result<Vec<u8>, ComposeError> {
+    let mut out = Vec::with_capacity(img.as_raw().len() / 6);
+    let mut enc = JpegEncoder::new_with_quality(&mut out, quality.clamp(1, 100));
+    enc.set_pixel_density(PixelDensity::dpi(dpi));
+    enc.encode_image(img)
+        .map_err(|e| ComposeError::Encode(e.to_string()))?;
+    Ok(out)
+}
+
+/// Decode the shot files, render and encode. Blocking.
+pub fn compose_files(
+    layout: &Layout,
+    shots: &[PathBuf],
+    vars: &TextVars,
+    quality: u8,
+) -> Result<Vec<u8>, ComposeError> {
+    let mut decoded = Vec::with_capacity(shots.len());
+    for (i, p) in shots.iter().enumerate() {
+        let bytes = std::fs::read(p).map_err(|source| ComposeError::Read {
+            path: p.clone(),
+            source,
+        })?;
+        decoded.push(decode_shot(i, &bytes)?);
+    }
+    let img = render(layout, &decoded, vars)?;
+    encode_jpeg(&img, quality, layout.dpi)
+}
+
+/// Read the JFIF density of a JPEG: `(unit, x, y)` with unit 1 = dots per inch.
+pub fn jfif_density(jpeg: &[u8]) -> Option<(u8, u16, u16)> {
+    // SOI, then APP0 "JFIF\0" version(2) unit(1) x(2) y(2).
+    let pos = jpeg.windows(5).take(64).position(|w| w == b"JFIF\0")?;
+    let d = jpeg.get(pos + 7..pos + 12)?;
+    Some((
+        d[0],
+        u16::from_be_bytes([d[1], d[2]]),
+        u16::from_be_bytes([d[3], d[4]]),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn jpeg_has_300_dpi() {
+        let img = RgbImage::from_pixel(16, 16, Rgb([10, 20, 30]));
+        let j = encode_jpeg(&img, 92, 300).unwrap();
+        assert_eq!(jfif_density(&j), Some((1, 300, 300)));
+    }
+}

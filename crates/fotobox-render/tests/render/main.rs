@@ -1,0 +1,4 @@
+//! Render tests, one binary: golden-image checks of the compositor.
+#![allow(clippy::unwrap_used)]
+
+mod compose;

@@ -1,0 +1,24 @@
+//! Fotobox store: the SQLite pool with the kiosk's pragmas, the migrations, the row types and
+//! every SQL statement (one module per table family), and the backup primitives. Knows nothing of
+//! HTTP, payment providers or the config file.
+//!
+//! Architecture Invariant: this crate is the only place with SQL; it depends on no other
+//! fotobox crate.
+
+pub mod backup;
+pub mod click;
+pub mod maintenance;
+pub mod model;
+pub mod money;
+pub mod payme;
+pub mod payments;
+pub mod photos;
+pub mod pool;
+pub mod replay;
+pub mod staff;
+
+pub use money::Sum;
+pub use payments::{ListFilter, Stats};
+pub use pool::{
+    db_time, latest_schema_version, Result, Soundness, Store, StoreError, WriteTx, MIGRATOR,
+};
