@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use fotobox_core::error::{DomainError, ErrorKind};
-use fotobox_core::kiosk::{self, KioskError};
+use fotobox_core::kiosk;
 use fotobox_core::orders::{self, OrderError, OrderRequest, OrderView, StatusView};
 use fotobox_core::{AppContext, Config};
 use fotobox_http::server::RunningServer;
@@ -388,6 +388,7 @@ fn main() {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use fotobox_core::kiosk::KioskError;
 
     #[test]
     fn command_errors_serialize_with_kind_and_message() {
