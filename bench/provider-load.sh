@@ -20,7 +20,7 @@ data_dir = "$data"
 [server]
 callback_addr = "127.0.0.1:0"
 api_addr = "127.0.0.1:0"
-staff_token = "load-staff-token"
+staff_token = "load-staff-token-0123456789"
 [payme]
 merchant_id = "5e730e8e0b852a417aa49ceb"
 key = "$key"

@@ -45,13 +45,16 @@ impl AppContext {
             layouts: Default::default(),
             print_turn: Default::default(),
             login_gate: Default::default(),
+            heavy: Default::default(),
             callback_base: Arc::new(RwLock::new(None)),
         })
     }
 }
 
 /// The configured staff token, else the one stored in `<data_dir>/staff_token`, else a new
-/// random one written there (mode 0600). The token itself is never logged.
+/// random one written there. The file is created with mode 0600 (never readable by others, not
+/// even for a moment), and an existing file that others may read is refused: whoever reads the
+/// token is staff. The token itself is never logged.
 fn resolve_staff_token(config: &Config, data_dir: &std::path::Path) -> Result<Secret, AppError> {
     if !config.server.staff_token.is_empty() {
         return Ok(config.server.staff_token.clone());
@@ -61,21 +64,57 @@ fn resolve_staff_token(config: &Config, data_dir: &std::path::Path) -> Result<Se
         path: path.clone(),
         source,
     };
-    if let Ok(existing) = std::fs::read_to_string(&path) {
-        let t = existing.trim();
-        if !t.is_empty() {
-            return Ok(Secret::new(t));
+    match std::fs::metadata(&path) {
+        Ok(meta) => {
+            refuse_wide_mode(&path, &meta)?;
+            let existing = std::fs::read_to_string(&path).map_err(io)?;
+            let t = existing.trim();
+            if t.len() >= crate::config::MIN_STAFF_TOKEN_LEN {
+                return Ok(Secret::new(t));
+            }
+            // Empty or too short (hand-edited): replace it with a new one below.
+            std::fs::remove_file(&path).map_err(io)?;
         }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io(e)),
     }
     let mut bytes = [0u8; 24];
     rand::rng().fill_bytes(&mut bytes);
     let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    std::fs::write(&path, format!("{token}\n")).map_err(io)?;
+    write_private(&path, format!("{token}\n").as_bytes()).map_err(io)?;
+    tracing::info!(path = %path.display(), "generated a staff token");
+    Ok(Secret::new(token))
+}
+
+/// A file that group or others may read or write is refused (unix).
+fn refuse_wide_mode(path: &std::path::Path, meta: &std::fs::Metadata) -> Result<(), AppError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(AppError::Insecure {
+                path: path.to_path_buf(),
+                mode,
+            });
+        }
     }
-    tracing::info!(path = %path.display(), "generated a staff token");
-    Ok(Secret::new(token))
+    #[cfg(not(unix))]
+    let _ = (path, meta);
+    Ok(())
+}
+
+/// Create `path` (it must not exist) readable and writable by the owner only, from the start.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
 }

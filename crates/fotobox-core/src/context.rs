@@ -11,6 +11,7 @@ use fotobox_store::{Store, StoreError};
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError, Secret};
 use crate::events::EventBus;
+use crate::limits::HeavyWork;
 use crate::maintenance::counters::Metrics;
 use crate::maintenance::state::MaintenanceState;
 use crate::outbound::Outbound;
@@ -32,6 +33,8 @@ pub enum AppError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{path} has mode {mode:o}: others may read it; run `chmod 600 {path}`")]
+    Insecure { path: PathBuf, mode: u32 },
 }
 
 #[derive(Clone)]
@@ -53,6 +56,8 @@ pub struct AppContext {
     pub layouts: LayoutCache,
     /// One print-queue runner at a time: printing is serial.
     pub print_turn: Arc<tokio::sync::Mutex<()>>,
+    /// Slots for uploads and compositions.
+    pub heavy: HeavyWork,
     /// Staff logins run one at a time, so parallel guesses cannot pass the lockout count.
     pub login_gate: Arc<tokio::sync::Mutex<()>>,
     pub(crate) callback_base: Arc<RwLock<Option<String>>>,

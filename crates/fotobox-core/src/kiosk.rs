@@ -239,6 +239,36 @@ pub struct ShotSaved {
     pub bytes: usize,
 }
 
+/// Where an upload may go: a paid order's shot slot, checked before any byte of the body is
+/// read (the order id alone must not make the kiosk read and buffer 16 MiB).
+#[derive(Debug, Clone)]
+pub struct ShotTarget {
+    payment: fotobox_store::model::Payment,
+    index: usize,
+    shots: usize,
+}
+
+/// Check that shot `index` (0-based) of `order_id` may be uploaded: the order exists, is paid,
+/// and its layout has that many pictures.
+pub async fn shot_target(
+    ctx: &AppContext,
+    order_id: &str,
+    index: usize,
+) -> Result<ShotTarget, KioskError> {
+    let (p, layout) = paid_order(ctx, order_id).await?;
+    if index >= layout.shots {
+        return Err(KioskError::Invalid(format!(
+            "shot {index} is out of range: layout {} takes {} pictures",
+            layout.name, layout.shots
+        )));
+    }
+    Ok(ShotTarget {
+        payment: p,
+        index,
+        shots: layout.shots,
+    })
+}
+
 /// Keep shot `index` (0-based) of a paid order: JPEG or PNG bytes, written atomically. A retake
 /// simply replaces it.
 pub async fn save_shot(
@@ -247,18 +277,30 @@ pub async fn save_shot(
     index: usize,
     bytes: Vec<u8>,
 ) -> Result<ShotSaved, KioskError> {
-    let (p, layout) = paid_order(ctx, order_id).await?;
-    if index >= layout.shots {
-        return Err(KioskError::Invalid(format!(
-            "shot {index} is out of range: layout {} takes {} pictures",
-            layout.name, layout.shots
-        )));
-    }
+    let target = shot_target(ctx, order_id, index).await?;
+    save_shot_to(ctx, target, bytes).await
+}
+
+/// [`save_shot`] for a checked target. The picture's header is read (not the picture): one
+/// over [`fotobox_render::compose::MAX_SHOT_SIDE`] pixels a side is refused here, so it is
+/// never decoded.
+pub async fn save_shot_to(
+    ctx: &AppContext,
+    target: ShotTarget,
+    bytes: Vec<u8>,
+) -> Result<ShotSaved, KioskError> {
+    let ShotTarget {
+        payment: p,
+        index,
+        shots,
+    } = target;
     if bytes.len() > MAX_SHOT_BYTES {
         return Err(KioskError::Invalid("the picture is too large".into()));
     }
     let ext = image_ext(&bytes)
         .ok_or_else(|| KioskError::Invalid("a shot must be JPEG or PNG bytes".into()))?;
+    fotobox_render::compose::check_shot_size(index, &bytes)
+        .map_err(|e| KioskError::Invalid(e.to_string()))?;
     let dir = incoming_dir(ctx, &p);
     let n = bytes.len();
     tokio::task::spawn_blocking(move || -> std::io::Result<()> {
@@ -274,7 +316,7 @@ pub async fn save_shot(
     Ok(ShotSaved {
         order_id: p.order_id,
         index,
-        shots: layout.shots,
+        shots,
         bytes: n,
     })
 }

@@ -15,6 +15,7 @@ pub mod context;
 pub mod error;
 pub mod events;
 pub mod kiosk;
+pub mod limits;
 pub mod logging;
 pub mod maintenance;
 pub mod orders;

@@ -191,22 +191,23 @@ pub async fn pin_hash(ctx: &AppContext) -> Result<Option<String>> {
 pub async fn set_pin(ctx: &AppContext, pin: &str, actor: &str) -> Result<()> {
     let hash = hash_pin(pin)?;
     let now = ctx.clock.now();
-    ctx.store
-        .set_staff_setting(PIN_HASH_KEY, &hash, now)
-        .await?;
-    ctx.store
-        .audit(
-            &NewAudit {
-                action: "pin_set",
-                actor,
-                payment_id: None,
-                order_id: None,
-                reason: None,
-                detail: serde_json::json!({}),
-            },
-            now,
-        )
-        .await?;
+    // The new hash and its audit entry commit together, or neither does.
+    let mut tx = ctx.store.begin_write().await?;
+    sq::put_setting(&mut tx, PIN_HASH_KEY, &hash, now).await?;
+    sq::insert_audit(
+        &mut tx,
+        &NewAudit {
+            action: "pin_set",
+            actor,
+            payment_id: None,
+            order_id: None,
+            reason: None,
+            detail: serde_json::json!({}),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -85,11 +85,14 @@ impl From<sqlx::Error> for PhotoError {
 
 /// [`compose::compose_files`] on a blocking thread (decoding and resizing are CPU-bound).
 async fn compose_blocking(
+    ctx: &AppContext,
     layout: Arc<Layout>,
     shots: Vec<PathBuf>,
     vars: TextVars,
     quality: u8,
 ) -> Result<Vec<u8>, PhotoError> {
+    // One composition at a time: each decodes a layout's shots.
+    let _slot = ctx.heavy.compose().await;
     tokio::task::spawn_blocking(move || compose::compose_files(&layout, &shots, &vars, quality))
         .await
         .map_err(|e| PhotoError::Thread(e.to_string()))?
@@ -393,7 +396,7 @@ async fn compose_and_record(
 ) -> Result<PhotoView, PhotoError> {
     let dir = order_dir(ctx, p);
     let quality = ctx.config.photos.jpeg_quality.clamp(1, 100) as u8;
-    let jpeg = compose_blocking(layout.clone(), shots, text_vars(ctx, p), quality).await?;
+    let jpeg = compose_blocking(ctx, layout.clone(), shots, text_vars(ctx, p), quality).await?;
     let composite = dir.join("composite.jpg");
     let c2 = composite.clone();
     tokio::task::spawn_blocking(move || {
@@ -846,7 +849,7 @@ async fn recompose_or_flag(
         .and_then(|l| saved_shots(&order_dir(ctx, p), l.shots));
     if let (Ok(layout), Some(shots)) = (layout, shots) {
         let quality = ctx.config.photos.jpeg_quality.clamp(1, 100) as u8;
-        let jpeg = compose_blocking(layout, shots, text_vars(ctx, p), quality).await?;
+        let jpeg = compose_blocking(ctx, layout, shots, text_vars(ctx, p), quality).await?;
         let composite = order_dir(ctx, p).join("composite.jpg");
         let c2 = composite.clone();
         tokio::task::spawn_blocking(move || {

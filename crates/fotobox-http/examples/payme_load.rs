@@ -154,7 +154,7 @@ async fn main() {
         _ => {
             let dir = tempfile::tempdir().unwrap();
             let text = format!(
-                "mode = \"sandbox\"\ndata_dir = \"{}\"\n[server]\ncallback_addr = \"127.0.0.1:0\"\napi_addr = \"127.0.0.1:0\"\nstaff_token = \"load\"\n[payme]\nmerchant_id = \"5e730e8e0b852a417aa49ceb\"\nkey = \"{}\"\n[orders]\nttl_seconds = 3600\n",
+                "mode = \"sandbox\"\ndata_dir = \"{}\"\n[server]\ncallback_addr = \"127.0.0.1:0\"\napi_addr = \"127.0.0.1:0\"\nstaff_token = \"load-test-token-0123456789\"\n[payme]\nmerchant_id = \"5e730e8e0b852a417aa49ceb\"\nkey = \"{}\"\n[orders]\nttl_seconds = 3600\n",
                 dir.path().display(),
                 args.key
             );

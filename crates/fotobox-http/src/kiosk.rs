@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -23,7 +23,7 @@ pub fn routes() -> Router<AppContext> {
         .route(
             "/api/kiosk/orders/{order_id}/shots/{index}",
             // A camera frame is far larger than the API's usual 64 KiB.
-            post(upload_shot).layer(DefaultBodyLimit::max(kiosk::MAX_SHOT_BYTES)),
+            post(upload_shot).layer(DefaultBodyLimit::disable()),
         )
         .route("/api/kiosk/orders/{order_id}/compose", post(compose))
         .route("/api/kiosk/orders/{order_id}/preview", get(preview))
@@ -53,13 +53,20 @@ async fn readiness(
     Ok(Json(kiosk::readiness(&ctx, copies).await?))
 }
 
+/// The order and the index are checked before the body is read; then the body is read under the
+/// cap while holding one of the few upload slots (`AppContext::heavy`).
 async fn upload_shot(
     State(ctx): State<AppContext>,
     Path((order_id, index)): Path<(String, usize)>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Json<kiosk::ShotSaved>, ApiError> {
+    let target = kiosk::shot_target(&ctx, &order_id, index).await?;
+    let _slot = ctx.heavy.upload().await;
+    let bytes = axum::body::to_bytes(body, kiosk::MAX_SHOT_BYTES)
+        .await
+        .map_err(|_| ApiError::invalid("the picture is too large or its upload was cut off"))?;
     Ok(Json(
-        kiosk::save_shot(&ctx, &order_id, index, body.to_vec()).await?,
+        kiosk::save_shot_to(&ctx, target, bytes.to_vec()).await?,
     ))
 }
 

@@ -9,6 +9,7 @@ pub mod api;
 pub mod callbacks;
 pub mod error;
 pub mod extract;
+pub mod guard;
 pub mod health;
 pub mod kiosk;
 pub mod maintenance;
@@ -17,5 +18,5 @@ pub mod server;
 pub mod staff;
 pub mod ui;
 
-pub use routers::{api_router, callback_router, BODY_LIMIT};
+pub use routers::{api_router, callback_router, callback_router_limited, BODY_LIMIT};
 pub use server::{start, RunningServer};

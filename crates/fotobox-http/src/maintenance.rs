@@ -2,7 +2,9 @@
 //! `GET /healthz`, `GET /metrics`, the Click status check a customer may trigger, and the staff
 //! endpoints behind the staff panel (the staff token or a PIN session; actions are audited).
 
+use axum::extract::FromRequestParts;
 use axum::extract::{Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -34,14 +36,39 @@ pub fn routes() -> Router<AppContext> {
         .route("/api/maintenance/tunnel/log", get(tunnel_log))
 }
 
-async fn healthz(State(ctx): State<AppContext>) -> Response {
+/// `GET /healthz` on the API listener: every part's state for anyone on the machine; the
+/// details (file paths, the public URL, disk sizes) only with the staff token or a PIN session.
+async fn healthz(State(ctx): State<AppContext>, mut parts: Parts) -> Response {
+    let staff = PanelAuth::from_request_parts(&mut parts, &ctx)
+        .await
+        .is_ok();
     let report = health::collect(&ctx).await;
     let code = if report.status == Level::Down {
         StatusCode::SERVICE_UNAVAILABLE
     } else {
         StatusCode::OK
     };
-    (code, Json(report)).into_response()
+    let full = serde_json::to_value(&report).unwrap_or_default();
+    let body = if staff { full } else { states_only(&full) };
+    (code, Json(body)).into_response()
+}
+
+/// The report reduced to states: top-level scalars and each part's `status`.
+fn states_only(full: &serde_json::Value) -> serde_json::Value {
+    let Some(map) = full.as_object() else {
+        return json!({});
+    };
+    let out = map
+        .iter()
+        .map(|(k, v)| match v {
+            serde_json::Value::Object(part) => {
+                let status = part.get("status").cloned().unwrap_or_default();
+                (k.clone(), json!({ "status": status }))
+            }
+            other => (k.clone(), other.clone()),
+        })
+        .collect();
+    serde_json::Value::Object(out)
 }
 
 async fn metrics(State(ctx): State<AppContext>) -> Response {

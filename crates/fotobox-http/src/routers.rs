@@ -10,10 +10,26 @@ use axum::Router;
 use fotobox_core::context::AppContext;
 
 use crate::error::ApiError;
-use crate::{api, callbacks, health, kiosk, maintenance, staff, ui};
+use crate::{api, callbacks, guard, health, kiosk, maintenance, staff, ui};
 
 /// Largest request body either listener reads (provider callbacks are a few hundred bytes).
 pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Requests the callback listener works on at once (providers send a handful per payment).
+pub const CALLBACK_CONCURRENCY: usize = 32;
+
+async fn overloaded(_: tower::BoxError) -> (axum::http::StatusCode, &'static str) {
+    (axum::http::StatusCode::SERVICE_UNAVAILABLE, "busy, retry")
+}
+
+/// The path as logged: a digital-copy token is a credential, so `/p/<token>` is redacted.
+pub fn loggable_path(path: &str) -> &str {
+    if path.starts_with("/p/") {
+        "/p/<token>"
+    } else {
+        path
+    }
+}
 
 async fn not_found() -> ApiError {
     ApiError::not_found("no such endpoint")
@@ -22,7 +38,7 @@ async fn not_found() -> ApiError {
 /// Log each request's method, path and status (never bodies or headers, which carry secrets).
 async fn log_request(State(ctx): State<AppContext>, req: Request, next: Next) -> Response {
     let method = req.method().clone();
-    let path = req.uri().path().to_string();
+    let path = loggable_path(req.uri().path()).to_string();
     let started = std::time::Instant::now();
     let resp = next.run(req).await;
     ctx.metrics
@@ -33,10 +49,22 @@ async fn log_request(State(ctx): State<AppContext>, req: Request, next: Next) ->
 
 /// The callback listener: provider callbacks and `GET /healthz`, nothing else.
 pub fn callback_router(ctx: AppContext) -> Router {
+    callback_router_limited(ctx, CALLBACK_CONCURRENCY)
+}
+
+/// [`callback_router`] with at most `limit` requests in flight across all its routes; more are
+/// answered 503 at once (load shedding), so a flood on the internet-facing listener cannot
+/// queue up work or starve the kiosk's loopback API.
+pub fn callback_router_limited(ctx: AppContext, limit: usize) -> Router {
+    let shed = tower::ServiceBuilder::new()
+        .layer(axum::error_handling::HandleErrorLayer::new(overloaded))
+        .load_shed()
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(limit));
     Router::new()
         .route("/healthz", get(health::healthz))
         .merge(callbacks::routes())
         .fallback(not_found)
+        .layer(shed)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             ctx.clone(),
@@ -54,6 +82,11 @@ pub fn api_router(ctx: AppContext) -> Router {
         .merge(maintenance::routes())
         .fallback(ui::serve)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        // Before any handler: DNS rebinding and cross-site writes are refused (crate::guard).
+        .layer(axum::middleware::from_fn_with_state(
+            ctx.clone(),
+            guard::same_site_only,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             ctx.clone(),
             log_request,

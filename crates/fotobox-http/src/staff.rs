@@ -19,17 +19,11 @@ use serde_json::{json, Value};
 
 use crate::error::ApiError;
 use crate::extract::{date_param, has_staff_token, ApiJson};
+use crate::guard::TAURI_ORIGINS;
 use fotobox_core::context::AppContext;
 use fotobox_core::panel::{self, Actor, Client, PanelError};
 use fotobox_store::model::{PaymentStatus, Provider};
 use fotobox_store::ListFilter;
-
-/// Origins of the Tauri window (Linux/macOS, Windows, Windows https).
-const TAURI_ORIGINS: &[&str] = &[
-    "tauri://localhost",
-    "http://tauri.localhost",
-    "https://tauri.localhost",
-];
 
 pub fn routes() -> Router<AppContext> {
     Router::new()

@@ -52,14 +52,66 @@ impl TextVars {
     }
 }
 
-/// Decode a shot (JPEG or PNG bytes) to RGB.
+/// Largest shot side accepted (pixels): above a 24-megapixel still, far above what a slot
+/// prints at 300 dpi.
+pub const MAX_SHOT_SIDE: u32 = 8000;
+/// Most memory one shot's decoder may allocate (bytes).
+pub const MAX_SHOT_DECODE_BYTES: u64 = 192 * 1024 * 1024;
+/// Longest side a decoded shot is kept at while the others are decoded (pixels): twice a
+/// 4x6 print's long side at 300 dpi, so no slot is upscaled by the shrink.
+pub const KEEP_SHOT_SIDE: u32 = 3600;
+
+fn reader(bytes: &[u8]) -> Result<image::ImageReader<std::io::Cursor<&[u8]>>, String> {
+    let mut r = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| e.to_string())?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SHOT_SIDE);
+    limits.max_image_height = Some(MAX_SHOT_SIDE);
+    limits.max_alloc = Some(MAX_SHOT_DECODE_BYTES);
+    r.limits(limits);
+    Ok(r)
+}
+
+/// Read only the header: refuse a shot over [`MAX_SHOT_SIDE`] pixels a side (a small file may
+/// declare a huge picture) without decoding it.
+pub fn check_shot_size(index: usize, bytes: &[u8]) -> Result<(u32, u32), ComposeError> {
+    let bad = |message: String| ComposeError::BadShot { index, message };
+    // Only the header is read here, so no limits are needed to ask for the size.
+    let (w, h) = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| bad(e.to_string()))?
+        .into_dimensions()
+        .map_err(|e| bad(e.to_string()))?;
+    if w > MAX_SHOT_SIDE || h > MAX_SHOT_SIDE {
+        return Err(bad(format!(
+            "{w}x{h} pixels is larger than {MAX_SHOT_SIDE} a side"
+        )));
+    }
+    Ok((w, h))
+}
+
+/// Decode a shot (JPEG or PNG bytes) to RGB, within the decoder limits above, and shrink it to
+/// at most [`KEEP_SHOT_SIDE`] a side so that the shots of a layout never add up to gigabytes.
 pub fn decode_shot(index: usize, bytes: &[u8]) -> Result<RgbImage, ComposeError> {
-    image::load_from_memory(bytes)
-        .map(|i| i.to_rgb8())
-        .map_err(|e| ComposeError::BadShot {
-            index,
-            message: e.to_string(),
-        })
+    let bad = |message: String| ComposeError::BadShot { index, message };
+    check_shot_size(index, bytes)?;
+    let img = reader(bytes)
+        .map_err(bad)?
+        .decode()
+        .map_err(|e| bad(e.to_string()))?
+        .to_rgb8();
+    let (w, h) = img.dimensions();
+    let long = w.max(h);
+    if long <= KEEP_SHOT_SIDE {
+        return Ok(img);
+    }
+    let scale = f64::from(KEEP_SHOT_SIDE) / f64::from(long);
+    let (nw, nh) = (
+        ((f64::from(w) * scale).round() as u32).max(1),
+        ((f64::from(h) * scale).round() as u32).max(1),
+    );
+    Ok(crate::resize::cover_resize(&img, nw, nh))
 }
 
 /// Render the layout with `shots` (index = picture number). Blocking.

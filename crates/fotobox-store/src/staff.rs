@@ -221,6 +221,25 @@ pub async fn insert_prices(
     Ok(())
 }
 
+/// Set one staff setting (inside the caller's transaction).
+pub async fn put_setting(
+    conn: &mut SqliteConnection,
+    key: &str,
+    value: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO staff_settings (key, value, updated_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (key) DO UPDATE SET value = ?2, updated_at = ?3",
+    )
+    .bind(key)
+    .bind(value)
+    .bind(db_time(now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 impl Store {
     pub async fn staff_setting(&self, key: &str) -> Result<Option<String>> {
         let row: Option<(String,)> =
@@ -237,16 +256,8 @@ impl Store {
         value: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO staff_settings (key, value, updated_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (key) DO UPDATE SET value = ?2, updated_at = ?3",
-        )
-        .bind(key)
-        .bind(value)
-        .bind(db_time(now))
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        let mut c = self.pool().acquire().await?;
+        put_setting(&mut c, key, value, now).await
     }
 
     pub async fn staff_lockout(&self) -> Result<Lockout> {

@@ -12,7 +12,16 @@ pub enum FormError {
     NotUtf8,
     #[error("field {0:?} appears more than once")]
     Duplicate(String),
+    #[error("more than {MAX_FIELDS} fields")]
+    TooManyFields,
+    #[error("a field name or value longer than {MAX_FIELD_BYTES} bytes")]
+    FieldTooLong,
 }
+
+/// Most fields a body may have: Click sends 11 (click.md §5); the rest is refused unread.
+pub const MAX_FIELDS: usize = 32;
+/// Longest field name or value, encoded (the longest Click value, `error_note`, is short text).
+pub const MAX_FIELD_BYTES: usize = 1024;
 
 /// Decoded `(key, value)` pairs in body order; no key appears twice.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -23,16 +32,27 @@ pub struct Form {
 impl Form {
     /// Parse a body. `+` is a space, `%XX` a byte; an invalid escape, invalid UTF-8 after
     /// decoding or a repeated key is an error (a repeated key makes the signed value ambiguous).
+    /// Work is linear in the body and bounded: at most [`MAX_FIELDS`] fields of at most
+    /// [`MAX_FIELD_BYTES`] each, so the duplicate check compares at most 32 keys.
     pub fn parse(body: &[u8]) -> Result<Form, FormError> {
         let mut pairs: Vec<(String, String)> = Vec::new();
         for segment in body.split(|b| *b == b'&') {
             if segment.is_empty() {
                 continue;
             }
+            if pairs.len() == MAX_FIELDS {
+                return Err(FormError::TooManyFields);
+            }
+            if segment.len() > 2 * MAX_FIELD_BYTES + 1 {
+                return Err(FormError::FieldTooLong);
+            }
             let (k, v) = match segment.iter().position(|b| *b == b'=') {
                 Some(i) => (&segment[..i], &segment[i + 1..]),
                 None => (segment, &b""[..]),
             };
+            if k.len() > MAX_FIELD_BYTES || v.len() > MAX_FIELD_BYTES {
+                return Err(FormError::FieldTooLong);
+            }
             let key = decode(k)?;
             let value = decode(v)?;
             if pairs.iter().any(|(existing, _)| *existing == key) {
@@ -178,6 +198,30 @@ mod tests {
         assert_eq!(
             Form::parse(b"a=1&a=2"),
             Err(FormError::Duplicate("a".into()))
+        );
+    }
+
+    #[test]
+    fn hostile_bodies_are_refused_early() {
+        // The attack of the doors issue: ~16,000 distinct three-letter keys in 64 KiB.
+        let mut body = String::new();
+        for i in 0..16_000u32 {
+            if !body.is_empty() {
+                body.push('&');
+            }
+            body.push_str(&format!("{:03x}", i % 4096));
+            body.push_str(&format!("{i}"));
+        }
+        assert_eq!(Form::parse(body.as_bytes()), Err(FormError::TooManyFields));
+        let long = format!("error_note={}", "x".repeat(MAX_FIELD_BYTES + 1));
+        assert_eq!(Form::parse(long.as_bytes()), Err(FormError::FieldTooLong));
+        let ok: String = (0..MAX_FIELDS)
+            .map(|i| format!("k{i}=v"))
+            .collect::<Vec<_>>()
+            .join("&");
+        assert_eq!(
+            Form::parse(ok.as_bytes()).unwrap().pairs().len(),
+            MAX_FIELDS
         );
     }
 

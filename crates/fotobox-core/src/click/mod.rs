@@ -231,7 +231,20 @@ pub fn parse_request(form: &Form) -> Option<ClickRequest<'_>> {
 }
 
 /// Handle one callback body; never fails, never panics: the answer is always a Click JSON.
+/// Runs on its own task (like Payme's methods): a client that disconnects cannot cut it
+/// between the commit and the status event, and a bug that panics answers `-7`.
 pub async fn process(ctx: &AppContext, ep: Endpoint, body: &[u8]) -> Value {
+    let (ctx2, body2) = (ctx.clone(), body.to_vec());
+    match tokio::spawn(async move { process_here(&ctx2, ep, &body2).await }).await {
+        Ok(answer) => answer,
+        Err(e) => {
+            tracing::error!(endpoint = ep.kind(), error = %e, "click callback task failed");
+            reply(ep, &Echo::default(), ClickCode::FailedToUpdate, None)
+        }
+    }
+}
+
+async fn process_here(ctx: &AppContext, ep: Endpoint, body: &[u8]) -> Value {
     let Ok(form) = Form::parse(body) else {
         tracing::warn!(endpoint = ep.kind(), "click callback: malformed form body");
         return reply(ep, &Echo::default(), ClickCode::BadRequest, None);

@@ -242,11 +242,11 @@ mod tests {
     #[test]
     fn secrets_never_in_debug() {
         let c = Config::from_toml(
-            "[server]\nstaff_token = \"tok-SECRET1\"\n[payme]\nkey = \"pay-SECRET2\"\n[click]\nsecret_key = \"clk-SECRET3\"\n",
+            "[server]\nstaff_token = \"tok-SECRET1-0123456789abcdef\"\n[payme]\nkey = \"pay-SECRET2\"\n[click]\nsecret_key = \"clk-SECRET3\"\n",
         )
         .unwrap();
         let dbg = format!("{c:?}");
-        for s in ["tok-SECRET1", "pay-SECRET2", "clk-SECRET3"] {
+        for s in ["tok-SECRET1-0123456789abcdef", "pay-SECRET2", "clk-SECRET3"] {
             assert!(!dbg.contains(s), "{s} leaked in {dbg}");
         }
         assert_eq!(c.payme.key.expose(), "pay-SECRET2");
@@ -302,5 +302,31 @@ mod tests {
         assert!(e.to_string().contains("schedule.backup_time"), "{e}");
         let e = Config::from_toml("[tunnel]\ncommand = \"cloudflared\"\n").expect_err("no url");
         assert!(e.to_string().contains("tunnel.command"), "{e}");
+    }
+
+    #[test]
+    fn huge_durations_are_refused_before_they_reach_a_date_computation() {
+        for (env_key, key) in [
+            (
+                "FOTOBOX_RETENTION_ARCHIVE_AFTER_DAYS",
+                "retention.archive_after_days",
+            ),
+            (
+                "FOTOBOX_ALERTS_REPEAT_AFTER_MINUTES",
+                "alerts.repeat_after_minutes",
+            ),
+            (
+                "FOTOBOX_SCHEDULE_OPTIMIZE_EVERY_HOURS",
+                "schedule.optimize_every_hours",
+            ),
+            (
+                "FOTOBOX_CLICK_API_AUTO_CHECK_AFTER_SECS",
+                "click.api.auto_check_after_secs",
+            ),
+        ] {
+            let e =
+                Config::load_with_env(None, &env(&[(env_key, "9223372036854775807")])).unwrap_err();
+            assert!(e.to_string().contains(key), "{e}");
+        }
     }
 }

@@ -20,5 +20,5 @@ pub use root::Config;
 pub use secret::Secret;
 pub use sections::{
     ClickConfig, DatabaseConfig, FiscalConfig, Mode, OrdersConfig, PaymeConfig, PhotosConfig,
-    PriceValue, PricingConfig, PrinterConfig, PrinterKind, ServerConfig,
+    PriceValue, PricingConfig, PrinterConfig, PrinterKind, ServerConfig, MIN_STAFF_TOKEN_LEN,
 };

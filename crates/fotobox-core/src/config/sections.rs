@@ -54,6 +54,9 @@ impl Default for DatabaseConfig {
     }
 }
 
+/// Shortest staff token accepted: whoever has it is staff, so it must not be guessable.
+pub const MIN_STAFF_TOKEN_LEN: usize = 24;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {

@@ -4,11 +4,20 @@
 use crate::config::error::{invalid, ConfigError};
 use crate::config::operations::{parse_hhmm, parse_offset, StaffConfig};
 use crate::config::root::Config;
-use crate::config::sections::Mode;
+use crate::config::sections::{Mode, MIN_STAFF_TOKEN_LEN};
 
 impl Config {
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         validate_staff(&self.staff)?;
+        let token = self.server.staff_token.expose();
+        if !token.is_empty() && token.len() < MIN_STAFF_TOKEN_LEN {
+            return Err(invalid(
+                "server.staff_token",
+                format!(
+                    "must be at least {MIN_STAFF_TOKEN_LEN} characters (or empty: one is generated)"
+                ),
+            ));
+        }
         if self.pricing.layouts.is_empty() {
             return Err(invalid(
                 "pricing.layouts",
@@ -158,6 +167,7 @@ impl Config {
 
 /// `[schedule]`, `[backup]`, `[retention]`, `[tunnel]`, `[alerts]` and `[click.api]`.
 fn validate_operations(c: &Config) -> Result<(), ConfigError> {
+    validate_upper_bounds(c)?;
     if parse_offset(&c.schedule.utc_offset).is_none() {
         return Err(invalid(
             "schedule.utc_offset",
@@ -250,6 +260,103 @@ fn validate_staff(s: &StaffConfig) -> Result<(), ConfigError> {
         return Err(invalid(
             "staff.pin_hash",
             "not an argon2 hash; make one with `fotobox staff hash-pin`",
+        ));
+    }
+    Ok(())
+}
+
+/// Upper bounds on every duration and count, so that no value can overflow a date computation
+/// (chrono panics on an out-of-range `Duration`) or make a loop run for ever.
+fn validate_upper_bounds(c: &Config) -> Result<(), ConfigError> {
+    const DAY_S: u64 = 86_400;
+    const YEAR_S: u64 = 366 * DAY_S;
+    let bounds: [(&str, u64, u64); 24] = [
+        (
+            "database.busy_timeout_ms",
+            c.database.busy_timeout_ms,
+            600_000,
+        ),
+        (
+            "photos.capture_timeout_seconds",
+            c.photos.capture_timeout_seconds,
+            DAY_S,
+        ),
+        (
+            "printer.job_timeout_seconds",
+            c.printer.job_timeout_seconds,
+            DAY_S,
+        ),
+        ("printer.poll_ms", c.printer.poll_ms, 600_000),
+        (
+            "printer.command_timeout_ms",
+            c.printer.command_timeout_ms,
+            600_000,
+        ),
+        (
+            "schedule.optimize_every_hours",
+            c.schedule.optimize_every_hours,
+            24 * 366,
+        ),
+        ("backup.keep_daily", c.backup.keep_daily, 3_660),
+        ("backup.keep_monthly", c.backup.keep_monthly, 1_200),
+        (
+            "retention.archive_after_days",
+            c.retention.archive_after_days,
+            36_600,
+        ),
+        (
+            "retention.delete_cancelled_after_days",
+            c.retention.delete_cancelled_after_days,
+            36_600,
+        ),
+        ("retention.log_days", c.retention.log_days, 36_600),
+        ("tunnel.restart_min_ms", c.tunnel.restart_min_ms, 3_600_000),
+        ("tunnel.restart_max_ms", c.tunnel.restart_max_ms, 3_600_000),
+        (
+            "tunnel.stable_after_secs",
+            c.tunnel.stable_after_secs,
+            DAY_S,
+        ),
+        ("tunnel.log_lines", c.tunnel.log_lines, 10_000),
+        ("tunnel.check_every_secs", c.tunnel.check_every_secs, DAY_S),
+        ("tunnel.retry_secs", c.tunnel.retry_secs, DAY_S),
+        (
+            "tunnel.check_timeout_secs",
+            c.tunnel.check_timeout_secs,
+            600,
+        ),
+        (
+            "tunnel.down_after_failures",
+            c.tunnel.down_after_failures,
+            1_000,
+        ),
+        (
+            "alerts.repeat_after_minutes",
+            c.alerts.repeat_after_minutes,
+            YEAR_S / 60,
+        ),
+        ("alerts.max_attempts", c.alerts.max_attempts, 1_000),
+        (
+            "alerts.paper_low_prints",
+            c.alerts.paper_low_prints,
+            100_000,
+        ),
+        ("click.api.timeout_secs", c.click.api.timeout_secs, 600),
+        (
+            "click.api.auto_check_after_secs",
+            c.click.api.auto_check_after_secs,
+            YEAR_S,
+        ),
+    ];
+    for (key, value, max) in bounds {
+        if value > max {
+            return Err(invalid(key, format!("must be at most {max}, got {value}")));
+        }
+    }
+    if c.alerts.disk_min_free_mb > 1 << 30 {
+        return Err(invalid(
+            "alerts.disk_min_free_mb",
+            "must be at most 1073741824",
         ));
     }
     Ok(())

@@ -10,7 +10,7 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
-pub const STAFF_TOKEN: &str = "staff-test-token";
+pub const STAFF_TOKEN: &str = "staff-test-token-0123456789";
 pub const PAYME_KEY: &str = "LIVE_KEY_0123456789abcdef0123456789ab";
 pub const PAYME_TEST_KEY: &str = "TEST_KEY_0123456789abcdef0123456789ab";
 pub const PAYME_MERCHANT: &str = "5e730e8e0b852a417aa49ceb";

@@ -227,7 +227,8 @@ async fn the_daily_summary_is_raised_once_after_its_time() {
 async fn health_reports_each_part_and_metrics_are_prometheus_text() {
     let t = common::TestApp::new().await;
     t.order("payme", "strip", 1).await;
-    let (status, h) = common::send(t.api(), "GET", "/healthz", None, None).await;
+    let (status, h) =
+        common::send(t.api(), "GET", "/healthz", None, Some(common::STAFF_TOKEN)).await;
     assert_eq!(status, StatusCode::OK, "{h}");
     assert_eq!(h["database"]["status"], "ok");
     // Nothing has reported the devices yet.
@@ -247,7 +248,7 @@ async fn health_reports_each_part_and_metrics_are_prometheus_text() {
 
     // The scheduler's device check reports the printer (the test kiosk prints to a folder).
     maintenance::scheduler_tick(&t.ctx).await;
-    let (_, h) = common::send(t.api(), "GET", "/healthz", None, None).await;
+    let (_, h) = common::send(t.api(), "GET", "/healthz", None, Some(common::STAFF_TOKEN)).await;
     assert_eq!(h["printer"]["status"], "ok", "{h}");
     assert!(
         h["printer"]["detail"].as_str().unwrap().contains("ready"),
@@ -265,7 +266,8 @@ async fn health_reports_each_part_and_metrics_are_prometheus_text() {
     )
     .await;
     assert_eq!(s, StatusCode::OK);
-    let (status, h) = common::send(t.api(), "GET", "/healthz", None, None).await;
+    let (status, h) =
+        common::send(t.api(), "GET", "/healthz", None, Some(common::STAFF_TOKEN)).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(h["camera"]["status"], "down");
     assert_eq!(h["status"], "down");
@@ -325,7 +327,9 @@ async fn open_alerts(ctx: &AppContext, kind: &str) -> Vec<mq::AlertRow> {
 }
 
 async fn health(t: &common::TestApp) -> Value {
-    common::send(t.api(), "GET", "/healthz", None, None).await.1
+    common::send(t.api(), "GET", "/healthz", None, Some(common::STAFF_TOKEN))
+        .await
+        .1
 }
 
 #[tokio::test]
