@@ -15,6 +15,8 @@ use crate::context::{AppContext, AppError};
 use crate::events::EventBus;
 use crate::maintenance::recovery;
 use crate::outbound::Outbound;
+use crate::private_file::{refuse_wide_mode, write_private};
+use crate::sandbox;
 
 impl AppContext {
     /// Open the store (creating and migrating it) and build the context.
@@ -24,6 +26,9 @@ impl AppContext {
             path: data_dir.clone(),
             source,
         })?;
+        // Sandbox mode: providers without credentials get generated ones (never in live mode).
+        let mut config = config;
+        sandbox::fill_missing_credentials(&mut config, &data_dir)?;
         // Unattended operation: quick_check + recovery, backup before migrating (maintenance::recovery).
         recovery::prepare_database(&config, &data_dir).await?;
         let store = Store::open(
@@ -84,37 +89,4 @@ fn resolve_staff_token(config: &Config, data_dir: &std::path::Path) -> Result<Se
     write_private(&path, format!("{token}\n").as_bytes()).map_err(io)?;
     tracing::info!(path = %path.display(), "generated a staff token");
     Ok(Secret::new(token))
-}
-
-/// A file that group or others may read or write is refused (unix).
-fn refuse_wide_mode(path: &std::path::Path, meta: &std::fs::Metadata) -> Result<(), AppError> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = meta.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            return Err(AppError::Insecure {
-                path: path.to_path_buf(),
-                mode,
-            });
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = (path, meta);
-    Ok(())
-}
-
-/// Create `path` (it must not exist) readable and writable by the owner only, from the start.
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
 }

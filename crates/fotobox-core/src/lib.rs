@@ -26,6 +26,8 @@ pub mod payme;
 pub mod photos;
 pub mod pricing;
 pub mod print;
+pub mod private_file;
+pub mod sandbox;
 pub mod staff;
 
 pub use config::Config;

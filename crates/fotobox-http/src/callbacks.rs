@@ -16,13 +16,19 @@ use fotobox_core::context::AppContext;
 use fotobox_core::payme::{self, protocol, WEBHOOK_PATH};
 use fotobox_core::photos;
 
-/// Routes mounted on the callback listener (besides `/healthz`).
-pub fn routes() -> Router<AppContext> {
-    Router::new()
-        .route(WEBHOOK_PATH, any(payme_webhook))
-        .route(PREPARE_PATH, post(click_prepare))
-        .route(COMPLETE_PATH, post(click_complete))
-        .route("/p/{token}", get(digital_copy))
+/// Routes mounted on the callback listener (besides `/healthz`). A provider without
+/// credentials is not mounted at all: its paths answer 404 and reach no code of ours.
+pub fn routes(ctx: &AppContext) -> Router<AppContext> {
+    let mut r = Router::new().route("/p/{token}", get(digital_copy));
+    if ctx.config.payme_enabled() {
+        r = r.route(WEBHOOK_PATH, any(payme_webhook));
+    }
+    if ctx.config.click_enabled() {
+        r = r
+            .route(PREPARE_PATH, post(click_prepare))
+            .route(COMPLETE_PATH, post(click_complete));
+    }
+    r
 }
 
 /// Payme: every answer is HTTP 200 with a JSON-RPC body (payme.md §2), even for a wrong method

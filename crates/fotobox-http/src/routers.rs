@@ -62,7 +62,7 @@ pub fn callback_router_limited(ctx: AppContext, limit: usize) -> Router {
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(limit));
     Router::new()
         .route("/healthz", get(health::healthz))
-        .merge(callbacks::routes())
+        .merge(callbacks::routes(&ctx))
         .fallback(not_found)
         .layer(shed)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))

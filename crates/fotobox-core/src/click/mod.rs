@@ -263,15 +263,30 @@ async fn process_here(ctx: &AppContext, ep: Endpoint, body: &[u8]) -> Value {
     let Some(req) = parse_request(&form) else {
         return early(ClickCode::BadRequest);
     };
-    if req.service_id != ctx.config.click.service_id {
-        return early(ClickCode::BadRequest);
+    // Authentication, before any database access: a refused callback writes nothing; it is
+    // counted and logged at a bounded rate.
+    let refused = |code: ClickCode| {
+        if ctx
+            .metrics
+            .count_auth_failure("click", ctx.clock.now().timestamp())
+        {
+            tracing::warn!(
+                endpoint = ep.kind(),
+                error = code.code(),
+                "click callback refused: not ours or wrong signature"
+            );
+        }
+        reply(ep, &echo, code, None)
+    };
+    if req.service_id != ctx.config.click.service_id || !ctx.config.click_enabled() {
+        return refused(ClickCode::BadRequest);
     }
     if !sign::verify(
         &req.sign,
         ctx.config.click.secret_key.expose(),
         req.sign_string,
     ) {
-        return early(ClickCode::SignCheckFailed);
+        return refused(ClickCode::SignCheckFailed);
     }
     if req.action != ep.action() {
         return early(ClickCode::ActionNotFound);

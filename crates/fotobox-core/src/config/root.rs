@@ -71,12 +71,16 @@ impl Config {
         Ok(dir.join(&self.database.path))
     }
 
-    /// Whether a provider has what it needs to take payments.
+    /// Whether Payme has what it needs to take payments: a merchant id and a key Payme signs
+    /// with (the TEST_KEY counts in sandbox mode only). Sandbox starts fill in generated ones.
     pub fn payme_enabled(&self) -> bool {
-        !self.payme.merchant_id.is_empty() || self.mode.is_sandbox()
+        let key = !self.payme.key.is_empty()
+            || (self.mode.is_sandbox() && !self.payme.test_key.is_empty());
+        !self.payme.merchant_id.is_empty() && key
     }
 
+    /// Whether Click has what it needs: a service id and a secret key.
     pub fn click_enabled(&self) -> bool {
-        self.click.service_id != 0 || self.mode.is_sandbox()
+        self.click.service_id != 0 && !self.click.secret_key.is_empty()
     }
 }

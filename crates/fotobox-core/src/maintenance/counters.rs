@@ -28,6 +28,8 @@ pub(crate) struct Registry {
     pub(crate) tunnel_restarts: u64,
     pub(crate) last_backup: Option<i64>,
     pub(crate) disk: BTreeMap<String, (u64, u64)>,
+    pub(crate) auth_failures: BTreeMap<String, u64>,
+    last_auth_log: BTreeMap<String, i64>,
 }
 
 /// The counters of one application context (a fresh set per context, so tests do not share).
@@ -103,5 +105,24 @@ impl Metrics {
         self.with(|r| {
             r.disk.insert(name.to_string(), (free, total));
         });
+    }
+
+    /// Count a provider callback that failed authentication (nothing is written to the database
+    /// for it). Returns whether to log it: at most once every 10 s per provider, so a flood
+    /// cannot fill the log either.
+    pub fn count_auth_failure(&self, provider: &str, now_unix: i64) -> bool {
+        self.with(|r| {
+            *r.auth_failures.entry(provider.to_string()).or_default() += 1;
+            let last = r
+                .last_auth_log
+                .entry(provider.to_string())
+                .or_insert(i64::MIN);
+            if now_unix.saturating_sub(*last) >= 10 {
+                *last = now_unix;
+                true
+            } else {
+                false
+            }
+        })
     }
 }

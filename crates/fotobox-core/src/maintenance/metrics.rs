@@ -132,6 +132,18 @@ pub async fn render(ctx: &AppContext) -> String {
         }
         let _ = writeln!(
             out,
+            "# HELP fotobox_auth_failures_total Provider callbacks refused by authentication."
+        );
+        let _ = writeln!(out, "# TYPE fotobox_auth_failures_total counter");
+        for (p, n) in &r.auth_failures {
+            let _ = writeln!(
+                out,
+                "fotobox_auth_failures_total{{provider=\"{}\"}} {n}",
+                esc(p)
+            );
+        }
+        let _ = writeln!(
+            out,
             "# HELP fotobox_http_server_errors_total HTTP answers with a 5xx status."
         );
         let _ = writeln!(out, "# TYPE fotobox_http_server_errors_total counter");

@@ -25,6 +25,13 @@ pub async fn handle(ctx: &AppContext, authorization: Option<&[u8]>, body: &[u8])
     };
     let id = req.get("id").cloned().unwrap_or(Value::Null);
     if !protocol::authorized(&ctx.config, authorization) {
+        // Refused before any database access: counted, logged at a bounded rate.
+        if ctx
+            .metrics
+            .count_auth_failure("payme", ctx.clock.now().timestamp())
+        {
+            tracing::warn!("payme: callback refused: wrong or missing authorization");
+        }
         return err_body(&id, &RpcError::new(code::INSUFFICIENT_PRIVILEGE));
     }
     let Some(Value::String(method)) = req.get("method") else {

@@ -414,3 +414,182 @@ async fn a_picture_declaring_a_huge_size_is_refused_unread() {
     let e = fotobox_render::compose::decode_shot(0, &png).unwrap_err();
     assert!(e.to_string().contains("larger than"), "{e}");
 }
+
+/// The common test config without a `[click]` section, in live mode (Payme only).
+fn live_payme_only(dir: &std::path::Path) -> String {
+    let text = common::test_config_toml(dir).replace("mode = \"sandbox\"", "mode = \"live\"");
+    let start = text.find("[click]").unwrap();
+    let end = text.find("[pricing]").unwrap();
+    format!("{}{}", &text[..start], &text[end..])
+}
+
+/// The common test config with neither provider configured (sandbox).
+fn sandbox_no_providers(dir: &std::path::Path) -> String {
+    let text = common::test_config_toml(dir);
+    let start = text.find("[payme]").unwrap();
+    let end = text.find("[pricing]").unwrap();
+    format!("{}{}", &text[..start], &text[end..])
+}
+
+async fn insert_order(ctx: &fotobox_core::AppContext, order_id: &str) {
+    let now = chrono::Utc::now();
+    let mut tx = ctx.store.begin_write().await.unwrap();
+    fotobox_store::payments::insert_payment(
+        &mut tx,
+        &fotobox_store::payments::NewPayment {
+            order_id,
+            amount: fotobox_store::Sum::new(20_000),
+            payment_type: fotobox_store::model::Provider::Click,
+            template_name: Some("strip"),
+            copies: 1,
+            expires_at: now + chrono::Duration::minutes(10),
+            now,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// Live mode with only Payme configured: a Click Prepare "signed" with the empty secret for an
+/// existing order used to commit a `payment_events` row; now the Click paths are not mounted.
+#[tokio::test]
+async fn an_unconfigured_provider_is_not_mounted_and_forged_callbacks_store_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = fotobox_core::Config::from_toml(&live_payme_only(dir.path())).unwrap();
+    assert!(!cfg.click_enabled());
+    let ctx = fotobox_core::AppContext::new(cfg).await.unwrap();
+    insert_order(&ctx, "AAAA-BBBB").await;
+    let (before,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM payment_events")
+        .fetch_one(ctx.store.pool())
+        .await
+        .unwrap();
+    let forged = ClickClient::new(Outbound::default(), "http://unused", 0, "");
+    let cb = forged.new_prepare("AAAA-BBBB", 20_000);
+    for path in ["/api/click/prepare", "/api/click/complete"] {
+        let req = Request::post(path)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(cb.to_body("")))
+            .unwrap();
+        let (s, _) = send_raw(fotobox_http::callback_router(ctx.clone()), req).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{path}");
+    }
+    let (after,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM payment_events")
+        .fetch_one(ctx.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(after, before, "nothing written");
+    // No generated sandbox file is read or written in live mode.
+    assert!(!dir.path().join(fotobox_core::sandbox::FILE_NAME).exists());
+}
+
+/// Even where Click is mounted, an empty secret never verifies.
+#[test]
+fn an_empty_click_secret_never_verifies() {
+    let c = ClickClient::new(Outbound::default(), "http://unused", 1, "");
+    let cb = c.new_prepare("AAAA-BBBB", 1000);
+    let body = cb.to_body("");
+    let form = fotobox_core::click::form::Form::parse(body.as_bytes()).unwrap();
+    let sign = form.get("sign_string").unwrap().to_string();
+    let fields = fotobox_core::click::sign::SignFields {
+        click_trans_id: form.get("click_trans_id").unwrap(),
+        service_id: form.get("service_id").unwrap(),
+        merchant_trans_id: form.get("merchant_trans_id").unwrap(),
+        merchant_prepare_id: "",
+        amount: form.get("amount").unwrap(),
+        action: form.get("action").unwrap(),
+        sign_time: form.get("sign_time").unwrap(),
+        action_is_complete: false,
+    };
+    assert!(!fotobox_core::click::sign::verify(&fields, "", &sign));
+}
+
+/// A bare sandbox start (no provider configured) generates credentials once, privately, and
+/// the simulators pay both providers' orders through the real callback listener.
+#[tokio::test]
+async fn a_bare_sandbox_start_pays_both_providers_with_generated_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = fotobox_core::Config::from_toml(&sandbox_no_providers(dir.path())).unwrap();
+    assert!(!cfg.payme_enabled() && !cfg.click_enabled());
+    let ctx = fotobox_core::AppContext::new(cfg.clone()).await.unwrap();
+    assert!(ctx.config.payme_enabled() && ctx.config.click_enabled());
+    assert_eq!(ctx.config.payme.merchant_id.len(), 24);
+    let file = dir.path().join(fotobox_core::sandbox::FILE_NAME);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let server = fotobox_http::server::start(ctx.clone()).await.unwrap();
+    let api = fotobox_http::api_router(ctx.clone());
+    for provider in ["payme", "click"] {
+        let (s, o) = send(
+            api.clone(),
+            "POST",
+            "/api/generate-qr",
+            Some(serde_json::json!({"payment_type": provider, "template": "strip", "copies": 1})),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{o}");
+        let id = o["order_id"].as_str().unwrap();
+        let (s, r) = send(
+            api.clone(),
+            "POST",
+            &format!("/api/test-payment/{id}"),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{provider}: {r}");
+        let p = ctx.store.payment_by_order_id(id).await.unwrap().unwrap();
+        assert_eq!(p.status, "success", "{provider}");
+    }
+    server.shutdown().await;
+    // The next start uses the same credentials.
+    let merchant = ctx.config.payme.merchant_id.clone();
+    let again = fotobox_core::AppContext::new(cfg).await.unwrap();
+    assert_eq!(again.config.payme.merchant_id, merchant);
+}
+
+/// Callbacks that fail authentication are counted in `/metrics` and write nothing.
+#[tokio::test]
+async fn failed_authentication_is_counted_and_stores_nothing() {
+    let app = TestApp::new().await;
+    let order = app.order("click", "strip", 1).await;
+    let id = order["order_id"].as_str().unwrap();
+    let before = event_count(&app).await;
+    let wrong = ClickClient::new(
+        Outbound::default(),
+        "http://unused",
+        CLICK_SERVICE_ID,
+        "not-the-secret",
+    );
+    let req = Request::post("/api/click/prepare")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(
+            wrong.new_prepare(id, 20_000).to_body("not-the-secret"),
+        ))
+        .unwrap();
+    let (_, answer) = send_req(app.callbacks(), req).await;
+    assert_eq!(answer["error"], -1, "{answer}");
+    let req = Request::post("/api/payme/webhook")
+        .header("authorization", "Basic UGF5Y29tOndyb25n")
+        .body(Body::from(
+            r#"{"jsonrpc":"2.0","id":1,"method":"CheckPerformTransaction","params":{"amount":2000000,"account":{"order_id":"X"}}}"#,
+        ))
+        .unwrap();
+    let (_, answer) = send_req(app.callbacks(), req).await;
+    assert_eq!(answer["error"]["code"], -32504, "{answer}");
+    assert_eq!(event_count(&app).await, before);
+    let text = fotobox_core::maintenance::metrics::render(&app.ctx).await;
+    assert!(
+        text.contains("fotobox_auth_failures_total{provider=\"click\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("fotobox_auth_failures_total{provider=\"payme\"} 1"),
+        "{text}"
+    );
+}

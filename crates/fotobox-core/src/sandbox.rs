@@ -1,0 +1,130 @@
+//! Sandbox credentials: on a start in sandbox mode, a provider without credentials gets
+//! generated ones, stored once in `<data_dir>/sandbox_credentials.toml` (mode 0600). The
+//! built-in simulators sign with them and the callback endpoints verify them exactly like live
+//! ones, so a newcomer's kiosk takes (simulated) payments from the first start. Live mode never
+//! reads the file: no generated credential is ever accepted there.
+
+use std::path::Path;
+
+use rand::{Rng, RngCore};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, Secret};
+use crate::context::AppError;
+use crate::private_file::{refuse_wide_mode, write_private};
+
+/// The file's name in the data directory.
+pub const FILE_NAME: &str = "sandbox_credentials.toml";
+
+/// Generated credentials for both providers.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SandboxCredentials {
+    pub payme_merchant_id: String,
+    pub payme_key: String,
+    pub click_service_id: u64,
+    pub click_merchant_id: u64,
+    pub click_merchant_user_id: u64,
+    pub click_secret_key: String,
+}
+
+impl std::fmt::Debug for SandboxCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxCredentials")
+            .field("payme_merchant_id", &self.payme_merchant_id)
+            .field("click_service_id", &self.click_service_id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn hex(n: usize) -> String {
+    let mut b = vec![0u8; n];
+    rand::rng().fill_bytes(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+impl SandboxCredentials {
+    /// New random credentials of the providers' shapes: a 24-hex Payme merchant id and a
+    /// 40-character key (Payme's cash-desk keys are of that order); numeric Click ids and a
+    /// secret.
+    pub fn generate() -> SandboxCredentials {
+        let mut rng = rand::rng();
+        SandboxCredentials {
+            payme_merchant_id: hex(12),
+            payme_key: hex(20),
+            click_service_id: rng.random_range(10_000..100_000),
+            click_merchant_id: rng.random_range(10_000..100_000),
+            click_merchant_user_id: rng.random_range(10_000..100_000),
+            click_secret_key: hex(16),
+        }
+    }
+
+    /// The stored credentials of `data_dir`, generated and stored on the first call.
+    pub fn load_or_create(data_dir: &Path) -> Result<SandboxCredentials, AppError> {
+        let path = data_dir.join(FILE_NAME);
+        let io = |source| AppError::Io {
+            path: path.clone(),
+            source,
+        };
+        match std::fs::metadata(&path) {
+            Ok(meta) => {
+                refuse_wide_mode(&path, &meta)?;
+                let text = std::fs::read_to_string(&path).map_err(io)?;
+                toml::from_str(&text).map_err(|e| {
+                    io(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!(
+                            "not valid sandbox credentials ({e}); delete the file to get new ones"
+                        ),
+                    ))
+                })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let creds = SandboxCredentials::generate();
+                let text = toml::to_string(&creds).map_err(|e| io(std::io::Error::other(e)))?;
+                let body = format!(
+                    "# Generated sandbox credentials: the simulators sign with them. Sandbox mode only.\n{text}"
+                );
+                write_private(&path, body.as_bytes()).map_err(io)?;
+                tracing::info!(path = %path.display(), "generated sandbox credentials");
+                Ok(creds)
+            }
+            Err(e) => Err(io(e)),
+        }
+    }
+}
+
+/// In sandbox mode, give each provider that has no credentials the generated ones. Does nothing
+/// in live mode (the file is not even read).
+pub fn fill_missing_credentials(config: &mut Config, data_dir: &Path) -> Result<(), AppError> {
+    if !config.mode.is_sandbox() {
+        return Ok(());
+    }
+    let payme = &config.payme;
+    let payme_missing =
+        payme.merchant_id.is_empty() || (payme.key.is_empty() && payme.test_key.is_empty());
+    let click = &config.click;
+    let click_missing = click.service_id == 0 || click.secret_key.is_empty();
+    if !payme_missing && !click_missing {
+        return Ok(());
+    }
+    let creds = SandboxCredentials::load_or_create(data_dir)?;
+    if payme_missing {
+        if config.payme.merchant_id.is_empty() {
+            config.payme.merchant_id = creds.payme_merchant_id.clone();
+        }
+        if config.payme.key.is_empty() && config.payme.test_key.is_empty() {
+            config.payme.test_key = Secret::new(creds.payme_key.clone());
+        }
+    }
+    if click_missing {
+        if config.click.service_id == 0 {
+            config.click.service_id = creds.click_service_id;
+            config.click.merchant_id = creds.click_merchant_id;
+            config.click.merchant_user_id = creds.click_merchant_user_id;
+        }
+        if config.click.secret_key.is_empty() {
+            config.click.secret_key = Secret::new(creds.click_secret_key.clone());
+        }
+    }
+    Ok(())
+}
