@@ -146,7 +146,7 @@ async fn check_payment(
     shell: tauri::State<'_, Shell>,
     order_id: String,
 ) -> Result<fotobox_core::click_api::StatusCheck, CommandError> {
-    Ok(fotobox_core::click_api::check_status(&shell.ctx, &order_id).await?)
+    Ok(fotobox_core::click_api::customer_check(&shell.ctx, &order_id).await?)
 }
 
 /// One shot as raw JPEG/PNG bytes (`invoke('upload_shot', bytes, {headers})`), with the headers

@@ -51,6 +51,7 @@ impl AppContext {
             print_turn: Default::default(),
             login_gate: Default::default(),
             heavy: Default::default(),
+            status_checks: Default::default(),
             callback_base: Arc::new(RwLock::new(None)),
         })
     }

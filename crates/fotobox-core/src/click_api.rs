@@ -57,6 +57,8 @@ pub enum ClickApiError {
     NotClick(String),
     #[error("Click Merchant API unreachable: {0}")]
     Transport(String),
+    #[error("checked a moment ago; try again in a few seconds")]
+    TooSoon,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -68,6 +70,7 @@ impl DomainError for ClickApiError {
             ClickApiError::NotFound(_) => ErrorKind::NotFound,
             ClickApiError::NotClick(_) => ErrorKind::Invalid,
             ClickApiError::Transport(_) => ErrorKind::Unavailable,
+            ClickApiError::TooSoon => ErrorKind::Conflict,
             ClickApiError::Store(e) => e.kind(),
         }
     }
@@ -106,6 +109,36 @@ pub struct StatusCheck {
 fn int(v: &Value) -> Option<i64> {
     v.as_i64()
         .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+}
+
+/// Least time between two checks of one order that a customer asks for.
+pub const CUSTOMER_CHECK_GAP_SECS: i64 = 10;
+
+/// The customer's "I have paid" (the window's command and the REST endpoint alike): at most one
+/// check per order every 10 s, claimed atomically (and not sooner than the last recorded check
+/// either, which covers a restart), then [`check_status`].
+pub async fn customer_check(
+    ctx: &AppContext,
+    order_id: &str,
+) -> Result<StatusCheck, ClickApiError> {
+    if !configured(ctx) {
+        return Err(ClickApiError::NotConfigured);
+    }
+    let gap = chrono::Duration::seconds(CUSTOMER_CHECK_GAP_SECS);
+    let now = ctx.clock.now();
+    if let Some(p) = ctx.store.payment_by_order_id(order_id).await? {
+        if let Some(t) =
+            fotobox_store::maintenance::last_status_check(ctx.store.pool(), p.id).await?
+        {
+            if now - t < gap {
+                return Err(ClickApiError::TooSoon);
+            }
+        }
+    }
+    if !ctx.status_checks.try_claim(order_id, now, gap) {
+        return Err(ClickApiError::TooSoon);
+    }
+    check_status(ctx, order_id).await
 }
 
 /// Ask Click about one order and record the answer.

@@ -11,7 +11,7 @@ use fotobox_store::{Store, StoreError};
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError, Secret};
 use crate::events::EventBus;
-use crate::limits::HeavyWork;
+use crate::limits::{HeavyWork, OncePer};
 use crate::maintenance::counters::Metrics;
 use crate::maintenance::state::MaintenanceState;
 use crate::outbound::Outbound;
@@ -58,6 +58,8 @@ pub struct AppContext {
     pub print_turn: Arc<tokio::sync::Mutex<()>>,
     /// Slots for uploads and compositions.
     pub heavy: HeavyWork,
+    /// The customer's Click status checks, at most one per order every 10 s.
+    pub status_checks: OncePer,
     /// Staff logins run one at a time, so parallel guesses cannot pass the lockout count.
     pub login_gate: Arc<tokio::sync::Mutex<()>>,
     pub(crate) callback_base: Arc<RwLock<Option<String>>>,

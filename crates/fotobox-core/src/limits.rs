@@ -1,7 +1,10 @@
 //! Bounds on heavy work: a few shot uploads and one composition at a time, so that parallel
 //! requests (or a hostile page) cannot add their memory up to gigabytes.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Duration, Utc};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -35,5 +38,27 @@ impl HeavyWork {
     /// Wait for the composition slot.
     pub async fn compose(&self) -> Option<OwnedSemaphorePermit> {
         self.compose.clone().acquire_owned().await.ok()
+    }
+}
+
+/// "At most once every so often per key" with an atomic check-and-set: two callers at the same
+/// moment cannot both pass (the customer's "I have paid" from the window and from a browser).
+#[derive(Debug, Clone, Default)]
+pub struct OncePer {
+    last: Arc<Mutex<HashMap<String, DateTime<Utc>>>>,
+}
+
+impl OncePer {
+    /// Claim `key` at `now` unless it was claimed less than `gap` ago.
+    pub fn try_claim(&self, key: &str, now: DateTime<Utc>, gap: Duration) -> bool {
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        if last.get(key).is_some_and(|t| now - *t < gap) {
+            return false;
+        }
+        if last.len() >= 1024 {
+            last.retain(|_, t| now - *t < gap);
+        }
+        last.insert(key.to_string(), now);
+        true
     }
 }

@@ -329,4 +329,14 @@ mod tests {
             assert!(e.to_string().contains(key), "{e}");
         }
     }
+
+    #[test]
+    fn an_api_listener_off_loopback_needs_an_explicit_yes() {
+        let e = Config::from_toml("[server]\napi_addr = \"0.0.0.0:5000\"\n").unwrap_err();
+        assert!(e.to_string().contains("server.api_addr"), "{e}");
+        let c =
+            Config::from_toml("[server]\napi_addr = \"0.0.0.0:5000\"\nallow_remote_api = true\n")
+                .unwrap();
+        assert!(c.server.allow_remote_api);
+    }
 }

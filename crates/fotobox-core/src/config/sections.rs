@@ -72,6 +72,9 @@ pub struct ServerConfig {
     /// The public URL of the tunnel (for links shown to customers and the tunnel health check).
     #[serde(default)]
     pub public_url: Option<String>,
+    /// The API listener serves staff and kiosk endpoints: off loopback only when this says so.
+    #[serde(default, deserialize_with = "de_bool")]
+    pub allow_remote_api: bool,
 }
 
 fn default_callback_addr() -> SocketAddr {
@@ -88,6 +91,7 @@ impl Default for ServerConfig {
             api_addr: default_api_addr(),
             staff_token: Secret::default(),
             public_url: None,
+            allow_remote_api: false,
         }
     }
 }

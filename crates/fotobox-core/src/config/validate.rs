@@ -9,6 +9,16 @@ use crate::config::sections::{Mode, MIN_STAFF_TOKEN_LEN};
 impl Config {
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         validate_staff(&self.staff)?;
+        if !self.server.api_addr.ip().is_loopback() && !self.server.allow_remote_api {
+            return Err(invalid(
+                "server.api_addr",
+                format!(
+                    "{} is not a loopback address; the API listener serves staff endpoints. \
+                     Set server.allow_remote_api = true to allow it on purpose",
+                    self.server.api_addr
+                ),
+            ));
+        }
         let token = self.server.staff_token.expose();
         if !token.is_empty() && token.len() < MIN_STAFF_TOKEN_LEN {
             return Err(invalid(

@@ -202,3 +202,32 @@ async fn an_unknown_payment_is_recorded_without_alert_and_no_credentials_means_n
     assert!(matches!(e, click_api::ClickApiError::NotConfigured));
     assert_eq!(seen.requests.lock().unwrap().len(), 1);
 }
+
+/// The window's command and a browser asking at the same moment: one check reaches Click, the
+/// other is told to wait (the limit is claimed atomically in the domain, shared by both doors).
+#[tokio::test]
+async fn simultaneous_customer_checks_reach_click_once() {
+    let seen = Seen::default();
+    let base = fake_merchant_api(seen.clone()).await;
+    let t = app(
+        "",
+        &format!("[click.api]\nbase_url = \"{base}/v2/merchant/\"\n"),
+    )
+    .await;
+    let order = t.order("click", "strip", 1).await;
+    let id = order["order_id"].as_str().unwrap().to_string();
+    let (a, b) = tokio::join!(
+        click_api::customer_check(&t.ctx, &id),
+        click_api::customer_check(&t.ctx, &id)
+    );
+    let passed = [a.is_ok(), b.is_ok()].iter().filter(|x| **x).count();
+    assert_eq!(passed, 1, "{a:?} {b:?}");
+    assert!(matches!(
+        a.err().or(b.err()),
+        Some(click_api::ClickApiError::TooSoon)
+    ));
+    assert_eq!(seen.requests.lock().unwrap().len(), 1);
+    // Ten seconds later it may ask again.
+    t.ctx.clock.advance(chrono::Duration::seconds(11));
+    assert!(click_api::customer_check(&t.ctx, &id).await.is_ok());
+}
