@@ -31,8 +31,21 @@ use fotobox_store::{backup, ListFilter, StoreError, Sum};
 
 /// Wrong PINs in a row before the pad locks.
 pub const MAX_PIN_FAILURES: i64 = 5;
-/// How long the pad stays locked.
+/// How long the pad stays locked the first time (5 wrong PINs).
 pub const LOCKOUT: Duration = Duration::minutes(5);
+/// The second lockout without a successful login in between.
+pub const SECOND_LOCKOUT: Duration = Duration::minutes(30);
+/// The third and every later one.
+pub const LATER_LOCKOUT: Duration = Duration::hours(4);
+
+/// How long the pad locks at the `n`-th lockout (1-based) since the last successful login.
+pub fn lockout_for(n: i64) -> Duration {
+    match n {
+        ..=1 => LOCKOUT,
+        2 => SECOND_LOCKOUT,
+        _ => LATER_LOCKOUT,
+    }
+}
 /// Longest life of a PIN session, however busy.
 pub const SESSION_MAX: Duration = Duration::hours(1);
 /// Cheapest layout price and most any price may be (whole sum).
@@ -328,7 +341,8 @@ pub async fn login(ctx: &AppContext, pin: &str, client: Client) -> Result<Login>
         sq::insert_attempt(&mut tx, "wrong", client.as_str(), now).await?;
         let failures = state.failures + 1;
         if failures >= MAX_PIN_FAILURES {
-            let until = now + LOCKOUT;
+            let lockouts = sq::wrong_pins_since_last_ok(&mut tx).await? / MAX_PIN_FAILURES;
+            let until = now + lockout_for(lockouts);
             sq::set_lockout(&mut tx, 0, Some(until)).await?;
             tx.commit().await?;
             tracing::warn!(client = client.as_str(), %until, "staff PIN pad locked after wrong PINs");

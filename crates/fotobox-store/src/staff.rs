@@ -126,6 +126,17 @@ pub async fn insert_attempt(
     Ok(())
 }
 
+/// Wrong PINs entered since the last successful login (the lockout escalates with them).
+pub async fn wrong_pins_since_last_ok(conn: &mut SqliteConnection) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM staff_login_attempts WHERE outcome = 'wrong' AND id >
+           COALESCE((SELECT MAX(id) FROM staff_login_attempts WHERE outcome = 'ok'), 0)",
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(n)
+}
+
 pub async fn lockout(conn: &mut SqliteConnection) -> Result<Lockout> {
     Ok(sqlx::query_as::<_, Lockout>(
         "SELECT failures, locked_until FROM staff_lockout WHERE id = 1",

@@ -1088,3 +1088,40 @@ async fn automatic_backups_are_listed_and_restorable_from_the_panel() {
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(count(&app).await, 1);
 }
+
+/// Five wrong PINs; how long the pad is locked for.
+async fn lock_pad(app: &TestApp) -> Duration {
+    for _ in 0..4 {
+        assert_eq!(login(app, "1111").await.0, StatusCode::UNAUTHORIZED);
+    }
+    let (s, v) = login(app, "1111").await;
+    assert_eq!(s, StatusCode::LOCKED, "{v}");
+    let until: chrono::DateTime<chrono::Utc> = v["locked_until"].as_str().unwrap().parse().unwrap();
+    until - app.ctx.clock.now()
+}
+
+/// Guessing on: each lockout without a successful login in between is longer (5 min, 30 min,
+/// then 4 h), and the pad shows until when; the right PIN resets the ladder.
+#[tokio::test]
+async fn the_pin_lockout_escalates_until_a_successful_login() {
+    let app = app_with_pin().await;
+    let app = &app;
+    let near = |d: Duration, want: Duration| (d - want).num_seconds().abs() <= 5;
+    let first = lock_pad(app).await;
+    assert!(near(first, Duration::minutes(5)), "{first}");
+    app.ctx.clock.advance(Duration::minutes(6));
+    let second = lock_pad(app).await;
+    assert!(near(second, Duration::minutes(30)), "{second}");
+    let (_, pad) = send(app.api(), "GET", "/api/staff/pad", None, None).await;
+    assert!(pad["locked_until"].is_string(), "{pad}");
+    app.ctx.clock.advance(Duration::minutes(31));
+    let third = lock_pad(app).await;
+    assert!(near(third, Duration::hours(4)), "{third}");
+    app.ctx
+        .clock
+        .advance(Duration::hours(4) + Duration::minutes(1));
+    assert_eq!(login(app, PIN).await.0, StatusCode::OK);
+    // After a success the ladder starts again at 5 minutes.
+    let again = lock_pad(app).await;
+    assert!(near(again, Duration::minutes(5)), "{again}");
+}
