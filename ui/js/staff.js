@@ -561,7 +561,9 @@ function wire() {
     const name = state.restoreName;
     $('#restore-confirm').hidden = true;
     try {
-      const r = await api('POST', `/api/staff/backups/${encodeURIComponent(name)}/restore`, { confirm: name });
+      const force = $('#restore-force').checked;
+      $('#restore-force').checked = false;
+      const r = await api('POST', `/api/staff/backups/${encodeURIComponent(name)}/restore`, { confirm: name, force });
       result('#db-result', `Restored ${r.restored}. The previous state was saved as ${r.safety_backup}.`);
       await loadDatabase();
     } catch (x) { result('#db-result', x.message, true); }
@@ -569,7 +571,7 @@ function wire() {
   $('#clear-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     try {
-      const r = await api('POST', '/api/staff/clear', { confirm: e.target.elements.confirm.value.trim() });
+      const r = await api('POST', '/api/staff/clear', { confirm: e.target.elements.confirm.value.trim(), force: e.target.elements.force.checked });
       e.target.reset();
       result('#db-result', `Cleared ${r.cleared} payments. Backup first: ${r.backup}`);
       await loadDatabase();

@@ -41,6 +41,7 @@ impl DomainError for StoreError {
     fn kind(&self) -> ErrorKind {
         match self {
             StoreError::Invalid(_) => ErrorKind::Invalid,
+            StoreError::Conflict(_) => ErrorKind::Conflict,
             _ => ErrorKind::Internal,
         }
     }

@@ -145,6 +145,8 @@ pub enum Actor {
     Token,
     /// A PIN session.
     Pin(Client),
+    /// The `fotobox` command line (whoever has a shell on the kiosk).
+    Cli,
 }
 
 impl Actor {
@@ -153,6 +155,7 @@ impl Actor {
             Actor::Token => "token",
             Actor::Pin(Client::Window) => "pin:window",
             Actor::Pin(Client::Browser) => "pin:browser",
+            Actor::Cli => "cli",
         }
     }
 }
@@ -997,6 +1000,7 @@ pub async fn restore(
     actor: Actor,
     name: &str,
     confirm: &str,
+    force: bool,
 ) -> Result<RestoreDone> {
     let path = backup_path(ctx, name)?;
     if confirm != name {
@@ -1005,17 +1009,33 @@ pub async fn restore(
         ));
     }
     backup::verify_backup_file(&path).await?;
+    let before = {
+        let mut c = ctx.store.pool().acquire().await?;
+        if !force {
+            backup::refuse_in_flight(&mut c).await?;
+        }
+        fotobox_store::inflight::provider_transactions(&mut c).await?
+    };
     let safety = backup_now(ctx, actor, "_before-restore").await?;
     let tables = ctx.store.restore_online(&path).await?;
+    let lost: Vec<String> = {
+        let mut c = ctx.store.pool().acquire().await?;
+        let after = fotobox_store::inflight::provider_transactions(&mut c).await?;
+        before.into_iter().filter(|t| !after.contains(t)).collect()
+    };
     audit(
         ctx,
         actor,
         "restore",
         None,
         None,
-        serde_json::json!({"file": name, "safety_backup": file_name(&safety), "tables": tables}),
+        serde_json::json!({"file": name, "safety_backup": file_name(&safety), "tables": tables,
+                           "force": force, "lost_transactions": lost}),
     )
     .await?;
+    if !lost.is_empty() {
+        raise_lost_transactions(ctx, &lost, &file_name(&safety)).await;
+    }
     tracing::warn!(file = name, "database restored from a backup by staff");
     // Raised after the restore, so the alert lives in the restored data (and reaches Telegram).
     crate::maintenance::alerts::raise(
@@ -1036,15 +1056,39 @@ pub async fn restore(
     })
 }
 
-/// Delete all payments (backup first, `Store::clear_all`); `confirm` must be `CLEAR`.
-pub async fn clear(ctx: &AppContext, actor: Actor, confirm: &str) -> Result<(String, i64)> {
+/// A restore dropped provider transactions: Payme and Click will ask about orders this
+/// database no longer knows. Staff must look them up in the safety backup and the providers'
+/// cabinets.
+pub async fn raise_lost_transactions(ctx: &AppContext, lost: &[String], kept_in: &str) {
+    crate::maintenance::alerts::raise(
+        ctx,
+        crate::maintenance::alerts::AlertKind::DatabaseRestored,
+        "restore_lost_transactions",
+        &format!(
+            "After the restore the database no longer knows {} provider transaction(s): {}. \
+             They are in {kept_in}; check them in the Payme and Click cabinets.",
+            lost.len(),
+            lost.join(", ")
+        ),
+    )
+    .await;
+}
+
+/// Delete all payments (backup first, `Store::clear_all`); `confirm` must be `CLEAR`. Refused
+/// while money is in flight unless `force` (audited as such).
+pub async fn clear(
+    ctx: &AppContext,
+    actor: Actor,
+    confirm: &str,
+    force: bool,
+) -> Result<(String, i64)> {
     if confirm != "CLEAR" {
         return Err(PanelError::Invalid("confirm by typing CLEAR".into()));
     }
     let n = ctx.store.count_payments().await?;
     let backup = ctx
         .store
-        .clear_all(&ctx.backup_dir(), ctx.clock.now())
+        .clear_all(&ctx.backup_dir(), ctx.clock.now(), force)
         .await?;
     audit(
         ctx,
@@ -1052,7 +1096,7 @@ pub async fn clear(ctx: &AppContext, actor: Actor, confirm: &str) -> Result<(Str
         "clear",
         None,
         None,
-        serde_json::json!({"payments": n, "backup": file_name(&backup)}),
+        serde_json::json!({"payments": n, "backup": file_name(&backup), "force": force}),
     )
     .await?;
     tracing::warn!(payments = n, "all payments cleared by staff");

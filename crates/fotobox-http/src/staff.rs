@@ -435,6 +435,9 @@ async fn backup_now(PanelAuth(actor): PanelAuth, State(ctx): State<AppContext>) 
 #[serde(deny_unknown_fields)]
 struct ConfirmBody {
     confirm: String,
+    /// Go on although money is in flight (audited as such).
+    #[serde(default)]
+    force: bool,
 }
 
 async fn restore(
@@ -444,7 +447,9 @@ async fn restore(
     body: Result<ApiJson<ConfirmBody>, ApiError>,
 ) -> R<Json<panel::RestoreDone>> {
     let ApiJson(b) = body?;
-    Ok(Json(panel::restore(&ctx, actor, &name, &b.confirm).await?))
+    Ok(Json(
+        panel::restore(&ctx, actor, &name, &b.confirm, b.force).await?,
+    ))
 }
 
 async fn clear(
@@ -453,7 +458,7 @@ async fn clear(
     body: Result<ApiJson<ConfirmBody>, ApiError>,
 ) -> R<Json<Value>> {
     let ApiJson(b) = body?;
-    let (backup, n) = panel::clear(&ctx, actor, &b.confirm).await?;
+    let (backup, n) = panel::clear(&ctx, actor, &b.confirm, b.force).await?;
     Ok(Json(json!({"cleared": n, "backup": backup})))
 }
 

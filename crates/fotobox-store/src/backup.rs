@@ -73,6 +73,9 @@ pub struct RestoreReport {
     /// Where the replaced database was kept.
     pub replaced_kept_at: Option<PathBuf>,
     pub schema_version: i64,
+    /// Provider transactions (`payme:<id>`, `click:<id>`) the replaced database knew and the
+    /// backup does not: the providers will ask about them.
+    pub lost_transactions: Vec<String>,
 }
 
 impl Store {
@@ -109,12 +112,26 @@ impl Store {
     }
 
     /// Delete every payment, event and photo record, after taking a verified backup into
-    /// `backup_dir`. Returns the backup's path.
-    pub async fn clear_all(&self, backup_dir: &Path, now: DateTime<Utc>) -> Result<PathBuf> {
+    /// `backup_dir`. Returns the backup's path. Refused (`Conflict`) while money is in flight
+    /// ([`crate::inflight`]) unless `force`; the check is repeated inside the deleting
+    /// transaction, so nothing can slip in between.
+    pub async fn clear_all(
+        &self,
+        backup_dir: &Path,
+        now: DateTime<Utc>,
+        force: bool,
+    ) -> Result<PathBuf> {
+        if !force {
+            let mut c = self.pool().acquire().await?;
+            refuse_in_flight(&mut c).await?;
+        }
         let backup = self
             .backup_to(&unique_path(backup_dir, &backup_file_name(now)))
             .await?;
         let mut tx = self.begin_write().await?;
+        if !force {
+            refuse_in_flight(&mut tx).await?;
+        }
         for table in [
             "photos",
             "payment_events",
@@ -129,6 +146,19 @@ impl Store {
         }
         tx.commit().await?;
         Ok(backup)
+    }
+}
+
+/// `Err(Conflict)` naming the orders while money is in flight.
+pub async fn refuse_in_flight(conn: &mut sqlx::SqliteConnection) -> Result<()> {
+    let f = crate::inflight::in_flight(conn).await?;
+    if f.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(format!(
+            "money is in flight ({}); finish or cancel those payments first, or force (audited)",
+            f.describe()
+        )))
     }
 }
 
@@ -190,9 +220,16 @@ pub async fn verify_backup_file(file: &Path) -> Result<i64> {
     Ok(version)
 }
 
-/// Replace the database at `db` with the backup `file`. Refuses while a server holds `db`.
-/// The replaced database is kept beside it as `<name>.replaced-YYYYMMDD_HHMMSS`.
-pub async fn restore(db: &Path, file: &Path, now: DateTime<Utc>) -> Result<RestoreReport> {
+/// Replace the database at `db` with the backup `file`. Refuses while a server holds `db`, and
+/// while the current database has money in flight unless `force`. The replaced database is
+/// kept beside it as `<name>.replaced-YYYYMMDD_HHMMSS`; the report names the provider
+/// transactions it knew that the backup does not (`lost_transactions`).
+pub async fn restore(
+    db: &Path,
+    file: &Path,
+    now: DateTime<Utc>,
+    force: bool,
+) -> Result<RestoreReport> {
     let lock = ServerLock::acquire(db).map_err(|_| {
         StoreError::Invalid(format!(
             "a Fotobox server is running on {}; stop it before restoring",
@@ -211,6 +248,29 @@ pub async fn restore(db: &Path, file: &Path, now: DateTime<Utc>) -> Result<Resto
         ));
     }
     let version = verify_backup_file(file).await?;
+    let mut known = Vec::new();
+    if db.exists() {
+        let current = Store::open_existing(db, Duration::from_secs(10)).await?;
+        let mut c = current.pool().acquire().await?;
+        if !force {
+            refuse_in_flight(&mut c).await?;
+        }
+        known = crate::inflight::provider_transactions(&mut c).await?;
+        drop(c);
+        current.close().await;
+    }
+    let restored_knows = {
+        let backup = Store::open_existing(file, Duration::from_secs(10)).await?;
+        let mut c = backup.pool().acquire().await?;
+        let ids = crate::inflight::provider_transactions(&mut c).await?;
+        drop(c);
+        backup.close().await;
+        ids
+    };
+    let lost_transactions: Vec<String> = known
+        .into_iter()
+        .filter(|id| !restored_knows.contains(id))
+        .collect();
 
     // Copy the backup next to the target first, so the final step is a rename.
     let dir = db.parent().unwrap_or(Path::new("."));
@@ -251,5 +311,6 @@ pub async fn restore(db: &Path, file: &Path, now: DateTime<Utc>) -> Result<Resto
         restored_from: file.to_path_buf(),
         replaced_kept_at: kept,
         schema_version: version,
+        lost_transactions,
     })
 }

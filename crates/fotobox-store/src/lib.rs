@@ -7,6 +7,7 @@
 
 pub mod backup;
 pub mod click;
+pub mod inflight;
 pub mod maintenance;
 pub mod model;
 pub mod money;

@@ -20,6 +20,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0}")]
     Invalid(String),
+    /// Refused because of the data's state (money in flight), not because of the request.
+    #[error("{0}")]
+    Conflict(String),
     #[error("i/o error on {path}: {source}")]
     Io {
         path: PathBuf,

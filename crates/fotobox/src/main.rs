@@ -65,7 +65,13 @@ enum Command {
         out: Option<PathBuf>,
     },
     /// Replace the database with a backup (the server must be stopped; the old file is kept).
-    Restore { file: PathBuf },
+    /// Refused while money is in flight unless --force.
+    Restore {
+        file: PathBuf,
+        /// Restore although payments are under way or paid orders are not printed (audited).
+        #[arg(long)]
+        force: bool,
+    },
     /// The staff panel's PIN.
     Staff {
         #[command(subcommand)]
@@ -85,6 +91,9 @@ enum Command {
         /// Do not ask for confirmation.
         #[arg(long)]
         yes: bool,
+        /// Clear although payments are under way or paid orders are not printed (audited).
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -161,18 +170,51 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Paper { command } => compose_cmd::paper(cfg, command).await,
         Command::PrintQueue(args) => compose_cmd::print_queue(cfg, args).await,
         Command::Staff { command } => staff_cmd::run(cfg, command).await,
-        Command::Restore { file } => {
+        Command::Restore { file, force } => {
             let db = cfg.database_path()?;
             let now = chrono::Utc::now();
-            let report = backup::restore(&db, &file, now).await?;
+            let report = backup::restore(&db, &file, now, force).await?;
             out!(
                 "restored {} (schema version {}) into {}",
                 report.restored_from.display(),
                 report.schema_version,
                 db.display()
             );
-            if let Some(kept) = report.replaced_kept_at {
-                out!("the replaced database is kept at {}", kept.display());
+            let kept = report
+                .replaced_kept_at
+                .as_ref()
+                .map(|k| k.display().to_string())
+                .unwrap_or_default();
+            if !kept.is_empty() {
+                out!("the replaced database is kept at {kept}");
+            }
+            if force || !report.lost_transactions.is_empty() {
+                // Audit the forced restore and alert about what the providers will ask for.
+                let ctx = AppContext::new(cfg).await?;
+                let detail = serde_json::json!({"file": file.display().to_string(), "force": force,
+                                                "lost_transactions": report.lost_transactions});
+                fotobox_core::panel::audit(
+                    &ctx,
+                    fotobox_core::panel::Actor::Cli,
+                    "restore",
+                    None,
+                    None,
+                    detail,
+                )
+                .await?;
+                if !report.lost_transactions.is_empty() {
+                    out!(
+                        "the restored database does not know these provider transactions: {}",
+                        report.lost_transactions.join(", ")
+                    );
+                    fotobox_core::panel::raise_lost_transactions(
+                        &ctx,
+                        &report.lost_transactions,
+                        &kept,
+                    )
+                    .await;
+                }
+                ctx.store.close().await;
             }
             Ok(())
         }
@@ -344,7 +386,13 @@ async fn staff_command(ctx: &AppContext, command: Command) -> Result<()> {
             };
             out!("backup written to {}", path.display());
         }
-        Command::Clear { yes } => {
+        Command::Clear { yes, force } => {
+            if backup::ServerLock::is_held(store.path()) {
+                bail!(
+                    "a Fotobox server is running on {}; clear from the staff panel (Database page) instead",
+                    store.path().display()
+                );
+            }
             let n = store.count_payments().await?;
             if !yes {
                 if !std::io::stdin().is_terminal() {
@@ -359,8 +407,19 @@ async fn staff_command(ctx: &AppContext, command: Command) -> Result<()> {
                 }
             }
             let backup = store
-                .clear_all(&ctx.backup_dir(), chrono::Utc::now())
+                .clear_all(&ctx.backup_dir(), chrono::Utc::now(), force)
                 .await?;
+            let detail = serde_json::json!({"payments": n, "backup": backup.display().to_string(),
+                                            "force": force});
+            fotobox_core::panel::audit(
+                ctx,
+                fotobox_core::panel::Actor::Cli,
+                "clear",
+                None,
+                None,
+                detail,
+            )
+            .await?;
             out!(
                 "cleared {n} payments; backup of the previous state: {}",
                 backup.display()

@@ -272,7 +272,12 @@ async fn backup_while_a_writer_is_busy_then_clear_and_restore_round_trip() {
     assert!(stderr(&o).contains("--yes"));
     let db = dir.path().join("photobooth.db");
     assert_eq!(count_in(&db), total);
+    // Paid orders not printed yet: money in flight, refused unless forced.
     let o = fotobox(dir.path(), &["clear", "--yes"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("money is in flight"), "{}", stderr(&o));
+    assert_eq!(count_in(&db), total);
+    let o = fotobox(dir.path(), &["clear", "--yes", "--force"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     let pre_clear: PathBuf = out.trim().rsplit(": ").next().unwrap().into();
@@ -349,8 +354,18 @@ async fn restore_refuses_bad_files_and_a_running_server() {
     let o = fotobox(dir.path(), &["restore", backup.to_str().unwrap()]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("server is running"), "{}", stderr(&o));
+    // Clear refuses while a server holds the database, even forced (the panel is the way).
+    let o = fotobox(dir.path(), &["clear", "--yes", "--force"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("server is running"), "{}", stderr(&o));
     server.shutdown().await;
     let o = fotobox(dir.path(), &["restore", backup.to_str().unwrap()]);
+    assert!(!o.status.success(), "money in flight");
+    assert!(stderr(&o).contains("money is in flight"), "{}", stderr(&o));
+    let o = fotobox(
+        dir.path(),
+        &["restore", "--force", backup.to_str().unwrap()],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
 }
 

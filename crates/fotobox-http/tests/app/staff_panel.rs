@@ -505,11 +505,27 @@ async fn backup_then_restore_online_round_trips_and_keeps_the_audit_trail() {
     )
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+    // Paid orders not printed yet are money in flight: refused unless forced (audited).
+    let n = count(&app).await;
     let (s, r) = send(
         app.api(),
         "POST",
         &rp,
         Some(json!({"confirm": name})),
+        Some(&t),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{r}");
+    assert!(
+        r["error"].as_str().unwrap().contains("money is in flight"),
+        "{r}"
+    );
+    assert_eq!(count(&app).await, n, "nothing changed");
+    let (s, r) = send(
+        app.api(),
+        "POST",
+        &rp,
+        Some(json!({"confirm": name, "force": true})),
         Some(&t),
     )
     .await;
@@ -585,11 +601,22 @@ async fn clear_needs_confirmation_and_backs_up_first() {
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(count(&app).await, 2);
+    // The paid order is not printed yet: refused, nothing deleted.
     let (s, v) = send(
         app.api(),
         "POST",
         "/api/staff/clear",
         Some(json!({"confirm": "CLEAR"})),
+        Some(&t),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(count(&app).await, 2);
+    let (s, v) = send(
+        app.api(),
+        "POST",
+        "/api/staff/clear",
+        Some(json!({"confirm": "CLEAR", "force": true})),
         Some(&t),
     )
     .await;
@@ -1081,7 +1108,7 @@ async fn automatic_backups_are_listed_and_restorable_from_the_panel() {
         app.api(),
         "POST",
         &format!("/api/staff/backups/{auto_name}/restore"),
-        Some(json!({"confirm": auto_name})),
+        Some(json!({"confirm": auto_name, "force": true})),
         Some(&t),
     )
     .await;
@@ -1124,4 +1151,74 @@ async fn the_pin_lockout_escalates_until_a_successful_login() {
     // After a success the ladder starts again at 5 minutes.
     let again = lock_pad(app).await;
     assert!(near(again, Duration::minutes(5)), "{again}");
+}
+
+/// Each kind of money in flight blocks a clear: a Payme transaction created but not performed,
+/// a Click attempt prepared but not completed; and a forced restore that drops provider
+/// transactions raises an alert naming them.
+#[tokio::test]
+async fn provider_transactions_under_way_block_clear_and_a_forced_restore_alerts() {
+    let app = app_with_pin().await;
+    let t = session(&app).await;
+    let (s, b) = send(app.api(), "POST", "/api/staff/backups", None, Some(&t)).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let empty_backup = b["name"].as_str().unwrap().to_string();
+    let server = app.serve().await;
+    // Payme: CheckPerform + Create only (state 1).
+    let o = app.order("payme", "strip", 1).await;
+    let id = o["order_id"].as_str().unwrap();
+    let payme = fotobox_core::payme::simulator::PaymeClient::for_context(&app.ctx).unwrap();
+    let payme_id = fotobox_core::payme::simulator::new_payme_id();
+    payme
+        .create(&payme_id, app.ctx.clock.now_ms(), id, 2_000_000)
+        .await
+        .unwrap();
+    let clear = |force: bool| {
+        send(
+            app.api(),
+            "POST",
+            "/api/staff/clear",
+            Some(json!({"confirm": "CLEAR", "force": force})),
+            Some(&t),
+        )
+    };
+    let (s, v) = clear(false).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert!(v["error"].as_str().unwrap().contains(id), "{v}");
+    // Click: a prepared attempt.
+    let o = app.order("click", "strip", 1).await;
+    let cid = o["order_id"].as_str().unwrap();
+    let click = fotobox_core::click::simulator::ClickClient::for_app(&app.ctx).unwrap();
+    click
+        .prepare(&click.new_prepare(cid, 20_000))
+        .await
+        .unwrap();
+    let (s, v) = clear(false).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert!(v["error"].as_str().unwrap().contains(cid), "{v}");
+    assert_eq!(count(&app).await, 2, "nothing deleted");
+    // A forced restore of the empty backup drops both transactions: staff are alerted.
+    let (s, r) = send(
+        app.api(),
+        "POST",
+        &format!("/api/staff/backups/{empty_backup}/restore"),
+        Some(json!({"confirm": empty_backup, "force": true})),
+        Some(&t),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let alerts = fotobox_store::maintenance::list_alerts(app.ctx.store.pool(), true, 20)
+        .await
+        .unwrap();
+    let lost = alerts
+        .iter()
+        .find(|a| a.message.contains("no longer knows"))
+        .expect("an alert about the lost transactions");
+    assert!(
+        lost.message.contains(&format!("payme:{payme_id}")),
+        "{}",
+        lost.message
+    );
+    assert!(lost.message.contains("click:"), "{}", lost.message);
+    server.shutdown().await;
 }

@@ -301,7 +301,7 @@ async fn stats_rollup_stays_equal_to_the_payments_it_summarises() {
     let dir = tempfile::tempdir().unwrap();
     app.ctx
         .store
-        .clear_all(dir.path(), app.ctx.clock.now())
+        .clear_all(dir.path(), app.ctx.clock.now(), true)
         .await
         .unwrap();
     assert_eq!(rollup().await, 0);
