@@ -46,15 +46,21 @@ pub fn check(
     }
     let writes = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
     if writes {
-        let cross = headers
-            .get("sec-fetch-site")
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"));
-        if cross {
-            return Err("cross-site requests are refused");
-        }
-        if let Some(origin) = headers.get(header::ORIGIN) {
-            if !origin.to_str().is_ok_and(allowed_origin) {
-                return Err("cross-site requests are refused");
+        // The origin decides when the browser names one: the Tauri window's page is
+        // `tauri://localhost`, which fetch metadata calls `cross-site` to 127.0.0.1.
+        match headers.get(header::ORIGIN) {
+            Some(origin) => {
+                if !origin.to_str().is_ok_and(allowed_origin) {
+                    return Err("cross-site requests are refused");
+                }
+            }
+            None => {
+                let cross = headers
+                    .get("sec-fetch-site")
+                    .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"));
+                if cross {
+                    return Err("cross-site requests are refused");
+                }
             }
         }
     }
@@ -141,6 +147,17 @@ mod tests {
         assert!(post(&[("origin", "http://127.0.0.1:5000")]).is_ok());
         assert!(post(&[("origin", "http://localhost:1420")]).is_ok());
         assert!(post(&[("origin", "tauri://localhost")]).is_ok());
+        // The window's own page, which fetch metadata calls cross-site to 127.0.0.1.
+        assert!(post(&[
+            ("origin", "tauri://localhost"),
+            ("sec-fetch-site", "cross-site")
+        ])
+        .is_ok());
+        assert!(post(&[
+            ("origin", "https://evil.example"),
+            ("sec-fetch-site", "same-site")
+        ])
+        .is_err());
         assert!(post(&[("sec-fetch-site", "same-origin")]).is_ok());
         // Reads are not writes: a cross-site GET cannot read the answer anyway (CORS).
         let get = check(
