@@ -16,7 +16,7 @@ use crate::{api, callbacks, guard, health, kiosk, maintenance, staff, ui};
 pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// Requests the callback listener works on at once (providers send a handful per payment).
-pub const CALLBACK_CONCURRENCY: usize = 8;
+pub const CALLBACK_CONCURRENCY: usize = 32;
 
 async fn overloaded(_: tower::BoxError) -> (axum::http::StatusCode, &'static str) {
     (axum::http::StatusCode::SERVICE_UNAVAILABLE, "busy, retry")
