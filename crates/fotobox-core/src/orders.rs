@@ -387,6 +387,22 @@ async fn expire_one(ctx: &AppContext, order_id: &str) -> Result<Option<Payment>,
 pub async fn expire_due(ctx: &AppContext) -> Result<usize, OrderError> {
     let now = ctx.clock.now();
     let mut tx = ctx.store.begin_write().await?;
+    // Click attempts prepared but never completed stop holding their orders after
+    // `click.prepare_timeout_secs`: a late Complete is then answered -9 and Click refunds.
+    let stale_before = now - Duration::seconds(ctx.config.click.prepare_timeout_secs as i64);
+    for a in fotobox_store::click::stale_prepared(&mut tx, stale_before).await? {
+        if fotobox_store::click::expire_prepared(&mut tx, a.id, now).await? {
+            q::insert_event(
+                &mut tx,
+                a.payment_id,
+                "system",
+                "click_prepare_expired",
+                &serde_json::json!({"click_trans_id": a.click_trans_id, "prepared_at": a.prepared_at}),
+                now,
+            )
+            .await?;
+        }
+    }
     let due = q::expired_unheld(&mut tx, now).await?;
     for p in &due {
         q::mark_canceled(&mut tx, p.id, "expired", None, now).await?;

@@ -132,6 +132,40 @@ pub async fn cancel(
     Ok(r.rows_affected() == 1)
 }
 
+/// Prepared attempts of still pending orders that were prepared at or before `before` (Click
+/// never sent their Complete), oldest first.
+pub async fn stale_prepared(
+    conn: &mut SqliteConnection,
+    before: DateTime<Utc>,
+) -> Result<Vec<ClickTransaction>> {
+    Ok(sqlx::query_as::<_, ClickTransaction>(
+        "SELECT c.* FROM click_transactions c JOIN payments p ON p.id = c.payment_id
+         WHERE c.state = 'prepared' AND c.prepared_at <= ? AND p.status = 'pending'
+         ORDER BY c.id LIMIT 500",
+    )
+    .bind(db_time(before))
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Expire a prepared attempt (no Complete in time). Only a prepared row changes.
+pub async fn expire_prepared(
+    conn: &mut SqliteConnection,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE click_transactions
+         SET state = 'cancelled', click_error_note = 'expired: no Complete in time', cancelled_at = ?
+         WHERE id = ? AND state = 'prepared'",
+    )
+    .bind(db_time(now))
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 pub async fn for_payment(
     conn: &mut SqliteConnection,
     payment_id: i64,

@@ -158,7 +158,7 @@ pub struct FiscalConfig {
     pub title: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClickConfig {
     #[serde(default, deserialize_with = "de_u64")]
@@ -169,9 +169,30 @@ pub struct ClickConfig {
     pub merchant_user_id: u64,
     #[serde(default)]
     pub secret_key: Secret,
-    /// `[click.api]`: the Merchant API status fallback (crate::maintenance::settings).
+    /// A prepared payment with no Complete after this long is expired: a late Complete is
+    /// answered -9 and Click returns the money (click.md §8 rules 6 and 12).
+    #[serde(default = "default_prepare_timeout", deserialize_with = "de_u64")]
+    pub prepare_timeout_secs: u64,
+    /// `[click.api]`: the Merchant API status fallback.
     #[serde(default)]
     pub api: ClickApiConfig,
+}
+
+fn default_prepare_timeout() -> u64 {
+    900
+}
+
+impl Default for ClickConfig {
+    fn default() -> Self {
+        ClickConfig {
+            service_id: 0,
+            merchant_id: 0,
+            merchant_user_id: 0,
+            secret_key: Secret::default(),
+            prepare_timeout_secs: default_prepare_timeout(),
+            api: ClickApiConfig::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

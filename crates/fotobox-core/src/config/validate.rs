@@ -19,6 +19,12 @@ impl Config {
                 ),
             ));
         }
+        if !(60..=86_400).contains(&self.click.prepare_timeout_secs) {
+            return Err(invalid(
+                "click.prepare_timeout_secs",
+                "must be between 60 and 86400 seconds",
+            ));
+        }
         let token = self.server.staff_token.expose();
         if !token.is_empty() && token.len() < MIN_STAFF_TOKEN_LEN {
             return Err(invalid(

@@ -962,3 +962,47 @@ fn fuzz_signed_amounts_follow_the_exact_parser() {
         })
         .unwrap();
 }
+
+/// A Click payment prepared but never completed stops holding its order after
+/// `click.prepare_timeout_secs`: the sweeper expires the attempt and cancels the order, and a
+/// late Complete is answered -9 (click.md §8 rules 6 and 12), so Click returns the money.
+#[tokio::test]
+async fn a_prepare_without_complete_expires_and_a_late_complete_gets_minus_9() {
+    let app = TestApp::new().await;
+    let o = app.order("click", "strip", 1).await;
+    let id = o["order_id"].as_str().unwrap().to_string();
+    let c = client();
+    let cb = c.new_prepare(&id, 20_000);
+    let answer = fotobox_core::click::process(
+        &app.ctx,
+        fotobox_core::click::Endpoint::Prepare,
+        cb.to_body(CLICK_SECRET).as_bytes(),
+    )
+    .await;
+    assert_eq!(answer["error"], 0, "{answer}");
+    let prepare_id = answer["merchant_prepare_id"].as_i64().unwrap();
+    // Within the order's waiting time and the prepare timeout: still held.
+    app.ctx.clock.advance(chrono::Duration::seconds(700));
+    fotobox_core::orders::expire_due(&app.ctx).await.unwrap();
+    assert_eq!(payment(&app, &id).await.status, "pending");
+    assert_eq!(attempts(&app, &id).await[0].state, "prepared");
+    // Past `click.prepare_timeout_secs` (900 s by default).
+    app.ctx.clock.advance(chrono::Duration::seconds(300));
+    fotobox_core::orders::expire_due(&app.ctx).await.unwrap();
+    assert_eq!(attempts(&app, &id).await[0].state, "cancelled");
+    let p = payment(&app, &id).await;
+    assert_eq!(p.status, "canceled");
+    assert_eq!(p.cancel_reason.as_deref(), Some("expired"));
+    let answer = fotobox_core::click::process(
+        &app.ctx,
+        fotobox_core::click::Endpoint::Complete,
+        cb.to_complete(prepare_id, 0)
+            .to_body(CLICK_SECRET)
+            .as_bytes(),
+    )
+    .await;
+    assert_eq!(answer["error"], -9, "{answer}");
+    assert_eq!(payment(&app, &id).await.status, "canceled", "never paid");
+    let events = app.ctx.store.events_for_payment(p.id).await.unwrap();
+    assert!(events.iter().any(|e| e.kind == "click_prepare_expired"));
+}
