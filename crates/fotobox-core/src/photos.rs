@@ -988,6 +988,13 @@ async fn resume_with(
 
 /// The roll in the printer (a full one of `printer.paper_roll_size` before the first refill).
 pub async fn paper(ctx: &AppContext) -> Result<PaperRoll, PhotoError> {
+    // A read first: the kiosk page asks often, and only the very first call writes.
+    {
+        let mut conn = ctx.store.pool().acquire().await?;
+        if let Some(r) = q::current_roll(&mut conn).await? {
+            return Ok(r);
+        }
+    }
     let mut tx = ctx.store.begin_write().await?;
     let roll = match q::current_roll(&mut tx).await? {
         Some(r) => r,

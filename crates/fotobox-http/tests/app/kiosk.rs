@@ -201,3 +201,34 @@ async fn paid_order_composes_previews_prints_and_calls_staff() {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(call["flagged"], false);
 }
+
+/// The page asks for readiness often: after the first answer it reads only, so it never waits
+/// for (or takes) the writer's turn.
+#[tokio::test]
+async fn readiness_needs_no_write_transaction() {
+    let app = TestApp::new().await;
+    let (s, _) = send(
+        app.api(),
+        "GET",
+        "/api/kiosk/readiness?copies=1",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let turn = app.ctx.store.begin_write().await.unwrap();
+    let again = tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        send(
+            app.api(),
+            "GET",
+            "/api/kiosk/readiness?copies=1",
+            None,
+            None,
+        ),
+    )
+    .await
+    .expect("answered while another writer holds the database");
+    assert_eq!(again.0, StatusCode::OK, "{}", again.1);
+    turn.rollback().await.unwrap();
+}
