@@ -378,6 +378,7 @@ async function loadDevices() {
     ['Paper left', d.paper.state === 'known' ? `${d.paper.available} of ${d.paper.roll_size}` : 'unknown'],
     ['Database', `${mb(d.database.size_bytes)} (${d.database.path})`],
     ['Free disk', `${mb(d.disk.free_bytes)} of ${mb(d.disk.total_bytes)}`],
+    ['Customers\' photos', d.photos ? `${mb(d.photos.bytes)} in ${d.photos.orders} orders (deleted ${d.photos.keep_hours} h after printing)` : '–'],
     ['Tunnel', tunnel],
     ['Last Payme callback', localTime(d.last_callback.payme)],
     ['Last Click callback', localTime(d.last_callback.click)],

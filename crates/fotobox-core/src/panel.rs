@@ -1145,6 +1145,7 @@ pub async fn devices(ctx: &AppContext) -> Result<serde_json::Value> {
     let db = ctx.store.path();
     let file_len = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
     let wal = PathBuf::from(format!("{}-wal", db.display()));
+    let (photo_bytes, photo_orders) = crate::photos::photo_space(ctx);
     let (free, total) = crate::maintenance::health::disk_space(&ctx.data_dir)
         .await
         .map(|(f, t)| (serde_json::json!(f), serde_json::json!(t)))
@@ -1181,6 +1182,7 @@ pub async fn devices(ctx: &AppContext) -> Result<serde_json::Value> {
                      "size_bytes": ctx.store.database_bytes().await?,
                      "file_bytes": file_len(db) + file_len(&wal)},
         "disk": {"path": ctx.data_dir.display().to_string(), "free_bytes": free, "total_bytes": total},
+        "photos": {"bytes": photo_bytes, "orders": photo_orders, "keep_hours": ctx.config.photos.keep_hours},
         "tunnel": tunnel_json(ctx),
         "last_callback": last,
         "mode": format!("{:?}", ctx.config.mode).to_lowercase(),

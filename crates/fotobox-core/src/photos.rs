@@ -1142,6 +1142,57 @@ pub async fn digital_copy(
     Ok(Some(DigitalCopy { order_id, jpeg }))
 }
 
+/// Delete the shots and the composite of orders fulfilled more than `photos.keep_hours` ago
+/// (customers' faces are not kept for ever); the photo record stays, without its file. Returns
+/// how many orders were purged.
+pub async fn purge_old_photos(ctx: &AppContext) -> Result<u64, PhotoError> {
+    let cutoff = ctx.clock.now() - chrono::Duration::hours(ctx.config.photos.keep_hours as i64);
+    let due = {
+        let mut conn = ctx.store.pool().acquire().await?;
+        q::photos_to_purge(&mut conn, cutoff, 100).await?
+    };
+    let mut n = 0;
+    for p in &due {
+        remove_order_files(ctx, p).await?;
+        let mut tx = ctx.store.begin_write().await?;
+        q::forget_composites(&mut tx, p.id).await?;
+        tx.commit().await?;
+        n += 1;
+    }
+    if n > 0 {
+        tracing::info!(orders = n, "photos of fulfilled orders deleted");
+    }
+    Ok(n)
+}
+
+/// Delete an order's folder (shots, uploads, composite); a folder already gone is fine.
+pub async fn remove_order_files(ctx: &AppContext, p: &Payment) -> Result<(), PhotoError> {
+    let dir = order_dir(ctx, p);
+    match tokio::fs::remove_dir_all(&dir).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(PhotoError::Io { path: dir, source }),
+    }
+}
+
+/// Bytes and order folders under `<data_dir>/orders` (the space customers' photos take).
+pub fn photo_space(ctx: &AppContext) -> (u64, u64) {
+    fn size(path: &Path) -> u64 {
+        match std::fs::symlink_metadata(path) {
+            Ok(m) if m.is_dir() => std::fs::read_dir(path)
+                .map(|d| d.flatten().map(|e| size(&e.path())).sum())
+                .unwrap_or(0),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        }
+    }
+    let root = ctx.data_dir.join("orders");
+    let orders = std::fs::read_dir(&root)
+        .map(|d| d.count() as u64)
+        .unwrap_or(0);
+    (size(&root), orders)
+}
+
 /// Delete expired download tokens (housekeeping; the route refuses them anyway).
 pub async fn purge_expired_tokens(ctx: &AppContext) -> Result<u64, PhotoError> {
     let mut tx = ctx.store.begin_write().await?;

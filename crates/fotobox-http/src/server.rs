@@ -117,6 +117,9 @@ pub async fn start(ctx: AppContext) -> Result<RunningServer, AppError> {
                     if let Err(e) = fotobox_core::photos::purge_expired_tokens(&photos_ctx).await {
                         tracing::warn!(error = %e, "download token purge failed");
                     }
+                    if let Err(e) = fotobox_core::photos::purge_old_photos(&photos_ctx).await {
+                        tracing::warn!(error = %e, "photo retention failed");
+                    }
                 }
                 _ = rx.changed() => break,
             }

@@ -327,6 +327,33 @@ pub async fn pending_copies(conn: &mut SqliteConnection) -> Result<i64> {
 }
 
 /// The roll in the printer (the newest row).
+/// Orders fulfilled at or before `cutoff` whose composite is still on disk, oldest first.
+pub async fn photos_to_purge(
+    conn: &mut SqliteConnection,
+    cutoff: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Payment>> {
+    Ok(sqlx::query_as::<_, Payment>(
+        "SELECT p.* FROM payments p
+         WHERE p.fulfilled_at IS NOT NULL AND p.fulfilled_at <= ?
+           AND EXISTS (SELECT 1 FROM photos ph WHERE ph.payment_id = p.id AND ph.composite_path IS NOT NULL)
+         ORDER BY p.fulfilled_at LIMIT ?",
+    )
+    .bind(db_time(cutoff))
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The order's photo files are gone: its records keep no path.
+pub async fn forget_composites(conn: &mut SqliteConnection, payment_id: i64) -> Result<u64> {
+    let r = sqlx::query("UPDATE photos SET composite_path = NULL WHERE payment_id = ?")
+        .bind(payment_id)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected())
+}
+
 pub async fn current_roll(conn: &mut SqliteConnection) -> Result<Option<PaperRoll>> {
     Ok(
         sqlx::query_as::<_, PaperRoll>("SELECT * FROM paper_rolls ORDER BY id DESC LIMIT 1")

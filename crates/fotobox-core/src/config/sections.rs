@@ -284,6 +284,10 @@ pub struct PhotosConfig {
     /// How long a digital-copy link (`GET /p/{token}`) works (hours).
     #[serde(default = "default_download_ttl", deserialize_with = "de_u64")]
     pub download_ttl_hours: u64,
+    /// A fulfilled order's shots and composite are deleted this long after fulfilment (hours):
+    /// the digital-copy link's life plus a margin for reprints. At least `download_ttl_hours`.
+    #[serde(default = "default_keep_hours", deserialize_with = "de_u64")]
+    pub keep_hours: u64,
     /// While the kiosk runs, a paid order without photos is flagged for staff only after this (s).
     #[serde(default = "default_capture_timeout", deserialize_with = "de_u64")]
     pub capture_timeout_seconds: u64,
@@ -304,6 +308,9 @@ fn default_download_ttl() -> u64 {
 fn default_capture_timeout() -> u64 {
     900
 }
+fn default_keep_hours() -> u64 {
+    default_download_ttl() + 48
+}
 
 impl Default for PhotosConfig {
     fn default() -> Self {
@@ -314,6 +321,7 @@ impl Default for PhotosConfig {
             utc_offset_minutes: default_utc_offset(),
             jpeg_quality: default_jpeg_quality(),
             download_ttl_hours: default_download_ttl(),
+            keep_hours: default_keep_hours(),
             capture_timeout_seconds: default_capture_timeout(),
         }
     }

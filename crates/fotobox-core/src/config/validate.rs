@@ -19,6 +19,14 @@ impl Config {
                 ),
             ));
         }
+        if self.photos.keep_hours < self.photos.download_ttl_hours
+            || self.photos.keep_hours > 24 * 366
+        {
+            return Err(invalid(
+                "photos.keep_hours",
+                "must be at least photos.download_ttl_hours and at most 8784 (a year)",
+            ));
+        }
         if !(60..=86_400).contains(&self.click.prepare_timeout_secs) {
             return Err(invalid(
                 "click.prepare_timeout_secs",

@@ -203,17 +203,25 @@ async fn run_inner(ctx: &AppContext, now: DateTime<Utc>) -> Result<RetentionRepo
             // 3. Delete from the live database what the archive now holds, unchanged.
             let mut tx = ctx.store.begin_write().await?;
             let mut deleted_here = 0;
+            let mut gone = Vec::new();
             for (p, _, payme_ids) in &items {
                 if !q::archive_has(&archive, &p.order_id, p.status.as_str()).await? {
                     continue;
                 }
                 if q::delete_archived_payment(&mut tx, p, payme_ids).await? {
                     deleted_here += 1;
+                    gone.push(p.clone());
                 } else {
                     report.changed_meanwhile += 1;
                 }
             }
             tx.commit().await?;
+            // The archived orders' photos go with them (the archive keeps no pictures).
+            for p in gone.drain(..) {
+                if let Err(e) = crate::photos::remove_order_files(ctx, &p).await {
+                    tracing::warn!(order = %p.order_id, error = %e, "archived order's photos not deleted");
+                }
+            }
             report.archived += deleted_here;
             if deleted_here == 0 {
                 break; // everything left changed meanwhile: next run

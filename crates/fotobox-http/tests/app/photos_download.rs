@@ -105,3 +105,48 @@ async fn public_url_gives_a_full_link_and_a_missing_file_is_404() {
     let (status, _) = send_raw(fotobox_http::callback_router(ctx.clone()), get(path)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// Customers' photos are not kept for ever: `photos.keep_hours` after fulfilment the order's
+/// folder (shots, uploads, composite) is deleted and the record keeps no path; the panel shows
+/// the space photos take.
+#[tokio::test]
+async fn photos_are_deleted_a_while_after_the_order_is_printed() {
+    let app = TestApp::with_extra("[photos]\ndownload_ttl_hours = 24\nkeep_hours = 72\n").await;
+    let order = paid_order(&app.ctx, "postcard", 1).await;
+    let view = photos::hooks::create_photo_with(&app.ctx, &order, shots(1), Failpoint::default())
+        .await
+        .unwrap();
+    photos::process_queue(&app.ctx).await.unwrap();
+    let p = app
+        .ctx
+        .store
+        .payment_by_order_id(&order)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(p.fulfilled_at.is_some(), "printed (folder printer)");
+    let dir = std::path::Path::new(&view.composite_path)
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    assert!(dir.is_dir());
+    let (bytes, orders) = photos::photo_space(&app.ctx);
+    assert!(bytes > 0 && orders == 1, "{bytes} {orders}");
+
+    // Within the margin for reprints: kept.
+    app.ctx.clock.advance(chrono::Duration::hours(71));
+    assert_eq!(photos::purge_old_photos(&app.ctx).await.unwrap(), 0);
+    assert!(dir.is_dir());
+    // Past it: deleted, and the record keeps no path.
+    app.ctx.clock.advance(chrono::Duration::hours(2));
+    assert_eq!(photos::purge_old_photos(&app.ctx).await.unwrap(), 1);
+    assert!(!dir.exists(), "the order's folder is gone");
+    let photos_rows = app.ctx.store.photos_for_payment(p.id).await.unwrap();
+    assert!(photos_rows.iter().all(|ph| ph.composite_path.is_none()));
+    assert_eq!(photos::photo_space(&app.ctx).1, 0);
+    assert_eq!(photos::purge_old_photos(&app.ctx).await.unwrap(), 0, "once");
+    // A keep time shorter than the link's life is refused.
+    let e = fotobox_core::Config::from_toml("[photos]\ndownload_ttl_hours = 48\nkeep_hours = 24\n")
+        .unwrap_err();
+    assert!(e.to_string().contains("photos.keep_hours"), "{e}");
+}
