@@ -118,13 +118,25 @@ pub async fn cancel(
     click_error_note: &str,
     now: DateTime<Utc>,
 ) -> Result<bool> {
+    cancel_prepared(conn, id, Some(click_error), click_error_note, now).await
+}
+
+/// The one way a prepared attempt becomes cancelled: Click's own `error` when it sent one.
+async fn cancel_prepared(
+    conn: &mut SqliteConnection,
+    id: i64,
+    click_error: Option<i64>,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
     let r = sqlx::query(
         "UPDATE click_transactions
-         SET state = 'cancelled', click_error = ?, click_error_note = ?, cancelled_at = ?
+         SET state = 'cancelled', click_error = COALESCE(?, click_error), click_error_note = ?,
+             cancelled_at = ?
          WHERE id = ? AND state = 'prepared'",
     )
     .bind(click_error)
-    .bind(click_error_note)
+    .bind(note)
     .bind(db_time(now))
     .bind(id)
     .execute(conn)
@@ -154,16 +166,7 @@ pub async fn expire_prepared(
     id: i64,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let r = sqlx::query(
-        "UPDATE click_transactions
-         SET state = 'cancelled', click_error_note = 'expired: no Complete in time', cancelled_at = ?
-         WHERE id = ? AND state = 'prepared'",
-    )
-    .bind(db_time(now))
-    .bind(id)
-    .execute(conn)
-    .await?;
-    Ok(r.rows_affected() == 1)
+    cancel_prepared(conn, id, None, "expired: no Complete in time", now).await
 }
 
 pub async fn for_payment(
