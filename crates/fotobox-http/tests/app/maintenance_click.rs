@@ -53,15 +53,16 @@ async fn fake_merchant_api(seen: Seen) -> String {
     fake_server(router).await.0
 }
 
+/// A kiosk whose `[click.api]` points at `base_url` (the fake above).
+async fn app_against(base_url: &str) -> crate::common::TestApp {
+    app("", &format!("[click.api]\nbase_url = \"{base_url}\"\n")).await
+}
+
 #[tokio::test]
 async fn a_pending_click_order_is_checked_with_a_signed_request_and_recorded() {
     let seen = Seen::default();
     let base = fake_merchant_api(seen.clone()).await;
-    let t = app(
-        "",
-        &format!("[click.api]\nbase_url = \"{base}/v2/merchant/\"\n"),
-    )
-    .await;
+    let t = app_against(&format!("{base}/v2/merchant/")).await;
     let order = t.order("click", "strip", 1).await;
     let order_id = order["order_id"].as_str().unwrap().to_string();
 
@@ -166,11 +167,7 @@ async fn a_pending_click_order_is_checked_with_a_signed_request_and_recorded() {
 async fn an_unknown_payment_is_recorded_without_alert_and_no_credentials_means_no_request() {
     let seen = Seen::default();
     let base = fake_merchant_api(seen.clone()).await;
-    let t = app(
-        "",
-        &format!("[click.api]\nbase_url = \"{base}/v2/merchant\"\n"),
-    )
-    .await;
+    let t = app_against(&format!("{base}/v2/merchant")).await;
     let order = t.order("click", "strip", 1).await;
     let order_id = order["order_id"].as_str().unwrap().to_string();
     // Rename the order so the fake answers "not found".
@@ -209,11 +206,7 @@ async fn an_unknown_payment_is_recorded_without_alert_and_no_credentials_means_n
 async fn simultaneous_customer_checks_reach_click_once() {
     let seen = Seen::default();
     let base = fake_merchant_api(seen.clone()).await;
-    let t = app(
-        "",
-        &format!("[click.api]\nbase_url = \"{base}/v2/merchant/\"\n"),
-    )
-    .await;
+    let t = app_against(&format!("{base}/v2/merchant/")).await;
     let order = t.order("click", "strip", 1).await;
     let id = order["order_id"].as_str().unwrap().to_string();
     let (a, b) = tokio::join!(
