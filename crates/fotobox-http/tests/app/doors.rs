@@ -593,3 +593,121 @@ async fn failed_authentication_is_counted_and_stores_nothing() {
         "{text}"
     );
 }
+
+/// One raw HTTP/1.1 request over a real socket (any Host, any bytes); the status and the body.
+async fn raw_http(addr: std::net::SocketAddr, head: &str, body: &[u8]) -> (u16, serde_json::Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "{head}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    s.write_all(body).await.unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    let text = String::from_utf8_lossy(&out);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("");
+    (status, serde_json::from_str(body).unwrap_or_default())
+}
+
+/// The attacks above against the running server over real sockets, one after the other:
+/// every one is refused in its door's own format, nothing is stored, and the kiosk's API
+/// answers afterwards.
+#[tokio::test]
+async fn hostile_requests_over_real_sockets_store_nothing_and_the_kiosk_keeps_answering() {
+    let app = TestApp::new().await;
+    let server = app.serve().await;
+    let (cb, api) = (server.callback_addr, server.api_addr);
+    let pending = app.order("click", "strip", 1).await;
+    let pending_id = pending["order_id"].as_str().unwrap().to_string();
+    let paid_id = paid_order(&app).await;
+    let before = event_count(&app).await;
+    let host = format!("Host: {api}");
+
+    // Callback listener: thousands of form fields; an empty-secret forgery; wrong Payme auth.
+    let mut flood = format!("merchant_trans_id={pending_id}&service_id={CLICK_SERVICE_ID}");
+    let mut i = 0u32;
+    while flood.len() < 60 * 1024 {
+        flood.push_str(&format!("&{:x}=", 0x100 + i));
+        i += 1;
+    }
+    let post_form = |path: &str| {
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: {cb}\r\nContent-Type: application/x-www-form-urlencoded"
+        )
+    };
+    let (s, a) = raw_http(cb, &post_form("/api/click/prepare"), flood.as_bytes()).await;
+    assert_eq!((s, a["error"].as_i64()), (200, Some(-8)), "{a}");
+    let forged = ClickClient::new(Outbound::default(), "http://unused", 0, "")
+        .new_prepare(&pending_id, 20_000)
+        .to_body("");
+    let (s, a) = raw_http(cb, &post_form("/api/click/prepare"), forged.as_bytes()).await;
+    assert_eq!((s, a["error"].as_i64()), (200, Some(-8)), "{a}");
+    let payme = format!(
+        "POST /api/payme/webhook HTTP/1.1\r\nHost: {cb}\r\nAuthorization: Basic UGF5Y29tOndyb25n"
+    );
+    let rpc = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"PerformTransaction","params":{{"id":"{pending_id}"}}}}"#
+    );
+    let (s, a) = raw_http(cb, &payme, rpc.as_bytes()).await;
+    assert_eq!((s, a["error"]["code"].as_i64()), (200, Some(-32504)), "{a}");
+    let (s, _) = raw_http(cb, &payme, &vec![b'{'; 100 * 1024]).await;
+    assert_eq!(
+        s, 200,
+        "an oversized body is a JSON-RPC error, not a dropped connection"
+    );
+
+    // API listener: a rebinding Host; a cross-site cancel; uploads the kiosk must not take.
+    let cancel = format!("/api/orders/{pending_id}/cancel");
+    let (s, _) = raw_http(
+        api,
+        &format!("POST {cancel} HTTP/1.1\r\nHost: evil.example:5000"),
+        b"",
+    )
+    .await;
+    assert_eq!(s, 403);
+    let (s, _) = raw_http(
+        api,
+        &format!("POST {cancel} HTTP/1.1\r\n{host}\r\nOrigin: https://evil.example"),
+        b"",
+    )
+    .await;
+    assert_eq!(s, 403);
+    let upload = |id: &str| {
+        format!("POST /api/kiosk/orders/{id}/shots/0 HTTP/1.1\r\n{host}\r\nContent-Type: image/png")
+    };
+    let (s, _) = raw_http(api, &upload(&paid_id), &png_declaring(12_000, 12_000)).await;
+    assert_eq!(s, 400);
+    let (s, _) = raw_http(api, &upload("ZZZZ-ZZZZ"), &vec![0u8; 1024 * 1024]).await;
+    assert_eq!(s, 404);
+
+    // Nothing was stored, nothing was cancelled or paid, and the kiosk answers.
+    assert_eq!(event_count(&app).await, before);
+    let p = app
+        .ctx
+        .store
+        .payment_by_order_id(&pending_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.status, "pending");
+    let incoming = app
+        .dir
+        .path()
+        .join("orders")
+        .join(&paid_id)
+        .join("incoming");
+    assert_eq!(
+        std::fs::read_dir(&incoming).map(|d| d.count()).unwrap_or(0),
+        0
+    );
+    let (s, a) = raw_http(api, &format!("GET /api/test HTTP/1.1\r\n{host}"), b"").await;
+    assert_eq!(s, 200, "{a}");
+    server.shutdown().await;
+}
