@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
+echo "== disk: $(df -h --output=avail . | tail -1 | tr -d ' ') free where the build goes"
 scripts/setup.sh test
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
