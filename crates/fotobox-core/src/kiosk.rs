@@ -412,7 +412,8 @@ pub async fn print(ctx: &AppContext, order_id: &str) -> Result<PrintProgress, Ki
 }
 
 /// Reasons the page may give when it calls staff.
-pub const STAFF_REASONS: &[&str] = &["help", "camera", "upload", "compose", "print"];
+/// `payment`: the page stopped waiting for a payment still under way in the provider's app.
+pub const STAFF_REASONS: &[&str] = &["help", "camera", "upload", "compose", "print", "payment"];
 
 #[derive(Debug, Clone, Serialize)]
 pub struct StaffCall {
@@ -472,6 +473,21 @@ pub async fn call_staff(
             .await?;
         }
         tx.commit().await?;
+        if *reason == "payment" && p.status() != PaymentStatus::Success {
+            let msg = format!(
+                "Order {id}: the customer's payment was still under way in the {} app when the \
+                 kiosk stopped waiting. If it is paid later it shows as \"paid, not started\": \
+                 start the session from the panel or refund it.",
+                p.payment_type
+            );
+            crate::maintenance::alerts::raise(
+                ctx,
+                crate::maintenance::alerts::AlertKind::Other("payment_unconfirmed"),
+                &format!("payment_unconfirmed:{id}"),
+                &msg,
+            )
+            .await;
+        }
     }
     Ok(StaffCall {
         order_id: order_id.map(str::to_string),

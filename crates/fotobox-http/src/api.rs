@@ -14,7 +14,9 @@ use serde_json::{json, Value};
 use tokio_stream::StreamExt as _;
 
 use crate::error::ApiError;
-use crate::extract::{date_param, has_staff_token, ApiJson, Staff};
+use crate::extract::{
+    date_param, has_staff_token, require_kiosk_caller, ApiJson, KioskCaller, Staff,
+};
 use fotobox_core::context::AppContext;
 use fotobox_core::orders::{self, OrderRequest};
 use fotobox_store::model::{PaymentStatus, Provider};
@@ -97,6 +99,7 @@ async fn payment_status(
 }
 
 async fn cancel_order(
+    _: KioskCaller,
     State(ctx): State<AppContext>,
     Path(order_id): Path<String>,
 ) -> Result<Json<orders::StatusView>, ApiError> {
@@ -113,6 +116,7 @@ async fn qr_image(
 
 /// Server-sent events: every status change as it is committed (for browser kiosks).
 async fn events(
+    _: KioskCaller,
     State(ctx): State<AppContext>,
 ) -> Sse<impl futures_core::Stream<Item = Result<Event, Infallible>>> {
     let rx = ctx.events.subscribe();
@@ -129,30 +133,16 @@ async fn events(
 async fn test_payment(
     State(ctx): State<AppContext>,
     Path(order_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    parts: axum::http::request::Parts,
+) -> Result<Json<fotobox_core::sandbox::Simulated>, ApiError> {
+    // Live mode: 404 whoever asks (the key is checked after, so nothing tells them apart).
     if !ctx.config.mode.is_sandbox() {
         return Err(ApiError::not_found("no such endpoint"));
     }
-    let p = ctx
-        .store
-        .payment_by_order_id(&order_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("order {order_id} not found")))?;
-    let outcome = match p.provider() {
-        Some(Provider::Click) => fotobox_core::click::simulator::pay_order(&ctx, &order_id)
-            .await
-            .map_err(|e| e.to_string()),
-        _ => fotobox_core::payme::simulator::pay_order(&ctx, &order_id)
-            .await
-            .map_err(|e| e.to_string()),
-    }
-    .map_err(|e| ApiError::conflict(format!("simulated payment failed: {e}")))?;
-    let after = orders::payment_status(&ctx, &order_id).await?;
-    Ok(Json(json!({
-        "order_id": order_id,
-        "status": after.status,
-        "simulated": outcome,
-    })))
+    require_kiosk_caller(&parts, &ctx)?;
+    Ok(Json(
+        fotobox_core::sandbox::simulate_payment(&ctx, &order_id).await?,
+    ))
 }
 
 fn parse_i64(

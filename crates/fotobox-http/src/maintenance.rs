@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::ApiError;
+use crate::extract::KioskCaller;
 use crate::staff::PanelAuth;
 use fotobox_core::click_api;
 use fotobox_core::context::AppContext;
@@ -84,6 +85,7 @@ async fn metrics(State(ctx): State<AppContext>) -> Response {
 
 /// The customer says they paid: ask Click (at most once every 10 s per order, in the domain).
 async fn check_status(
+    _: KioskCaller,
     State(ctx): State<AppContext>,
     Path(order_id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {

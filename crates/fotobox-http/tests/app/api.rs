@@ -614,7 +614,12 @@ async fn shutdown_ends_open_event_streams_and_finishes_in_flight_requests() {
     let api = format!("http://{}", server.api_addr);
     let http = reqwest::Client::new();
     // A browser kiosk holding the server-sent event stream open.
-    let mut sse = http.get(format!("{api}/api/events")).send().await.unwrap();
+    let mut sse = http
+        .get(format!("{api}/api/events"))
+        .header(common::KIOSK_KEY, app.ctx.kiosk_key.expose())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(sse.status(), 200);
     // A request in flight while shutdown starts still gets its answer.
     let in_flight = {

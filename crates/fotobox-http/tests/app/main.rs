@@ -13,6 +13,7 @@ mod api;
 mod click_callbacks;
 mod doors;
 mod kiosk;
+mod kiosk_key;
 mod maintenance_alerts;
 mod maintenance_backups;
 mod maintenance_click;
