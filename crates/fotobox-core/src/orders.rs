@@ -208,7 +208,7 @@ pub async fn create_order(ctx: &AppContext, req: OrderRequest) -> Result<OrderVi
             // A kiosk order must be printable: no QR while the printer is not ready or the
             // paper left is below the copies (the page shows "out of service" first; this
             // holds even for a page that skips the check).
-            let ready = crate::photos::readiness(ctx, copies)
+            let ready = crate::photos::readiness_now(ctx, copies)
                 .await
                 .map_err(|e| OrderError::Conflict(format!("out of service: {e}")))?;
             if let Some(why) = ready.reason {
