@@ -130,8 +130,13 @@ async fn assert_not_selling(app: &TestApp, callback_base: &str, reason: &str) {
 /// Selling again: ready, a new order created and paid, and enough writes to pass through every
 /// pooled connection (a connection left inside a transaction would fail one of them).
 async fn assert_selling_again(app: &TestApp, first_tx: u64) {
+    let started = std::time::Instant::now();
     let r = wait_ready(app, true, Duration::from_secs(15)).await;
     assert_eq!(r["ready"], true, "the kiosk did not recover by itself: {r}");
+    eprintln!(
+        "ready again {:?} after the space came back",
+        started.elapsed()
+    );
     for i in 0..20 {
         let (order, amount) = pm::new_order(app).await;
         pay(app, &order, amount, first_tx + i).await;
