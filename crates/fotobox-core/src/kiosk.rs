@@ -149,7 +149,8 @@ pub async fn info(ctx: &AppContext) -> Result<KioskInfo, KioskError> {
 }
 
 /// Readiness as the customer screen needs it: `reason` is `offline` (the payment tunnel is
-/// down), `printer` or `paper` (the detail is for the log and staff).
+/// down), `database` (it cannot be written: disk full or failed), `printer` or `paper` (the
+/// detail is for the log and staff).
 #[derive(Debug, Clone, Serialize)]
 pub struct KioskReadiness {
     pub ready: bool,
@@ -157,8 +158,8 @@ pub struct KioskReadiness {
     pub detail: Option<String>,
 }
 
-/// Can the kiosk take money for `copies` prints now (tunnel, printer and paper; the page checks
-/// the camera itself)?
+/// Can the kiosk take money for `copies` prints now (tunnel, database writable, printer and
+/// paper; the page checks the camera itself)?
 pub async fn readiness(ctx: &AppContext, copies: i64) -> Result<KioskReadiness, KioskError> {
     // The payment connection first: with the tunnel down no provider can reach us, so no QR.
     if let Err(detail) = crate::maintenance::tunnel::accepting_payments(ctx) {
@@ -166,6 +167,15 @@ pub async fn readiness(ctx: &AppContext, copies: i64) -> Result<KioskReadiness, 
         return Ok(KioskReadiness {
             ready: false,
             reason: Some("offline"),
+            detail: Some(detail.to_string()),
+        });
+    }
+    // An order could not be kept: no QR until the write probe gets a write through.
+    if let Err(detail) = crate::maintenance::writable::accepting_orders(ctx) {
+        tracing::warn!(%detail, "kiosk not ready to sell");
+        return Ok(KioskReadiness {
+            ready: false,
+            reason: Some("database"),
             detail: Some(detail.to_string()),
         });
     }

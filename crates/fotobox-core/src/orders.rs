@@ -26,6 +26,9 @@ pub enum OrderError {
     Invalid(String),
     #[error("{0}")]
     Conflict(String),
+    /// Out of service for now (the database cannot be written): try again later.
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -38,6 +41,9 @@ impl DomainError for OrderError {
             OrderError::NotFound(_) => ErrorKind::NotFound,
             OrderError::Invalid(_) => ErrorKind::Invalid,
             OrderError::Conflict(_) => ErrorKind::Conflict,
+            OrderError::Unavailable(_) => ErrorKind::Unavailable,
+            // A disk that is full or failed may work later (the kiosk stops selling meanwhile).
+            OrderError::Store(e) if e.write_failure().is_some() => ErrorKind::Unavailable,
             // A storage failure during an order is never the caller's fault.
             OrderError::Store(_) | OrderError::Qr(_) => ErrorKind::Internal,
         }
@@ -198,6 +204,9 @@ pub async fn create_order(ctx: &AppContext, req: OrderRequest) -> Result<OrderVi
     // No new payment while the tunnel is down: a customer must not pay into a void (maintenance).
     crate::maintenance::tunnel::accepting_payments(ctx)
         .map_err(|why| OrderError::Conflict(format!("out of service: {why}")))?;
+    // Nor while the database cannot be written: the order and its payment could not be kept.
+    crate::maintenance::writable::accepting_orders(ctx)
+        .map_err(|why| OrderError::Unavailable(format!("out of service: {why}")))?;
     let (provider, template, copies, amount) = match req {
         OrderRequest::Priced {
             provider,

@@ -54,7 +54,8 @@ async fn healthz(State(ctx): State<AppContext>, mut parts: Parts) -> Response {
     (code, Json(body)).into_response()
 }
 
-/// The report reduced to states: top-level scalars and each part's `status`.
+/// The report reduced to states: top-level scalars and each part's `status`, plus its `reason`
+/// when it has one (a short text without paths: why the database cannot be written).
 fn states_only(full: &serde_json::Value) -> serde_json::Value {
     let Some(map) = full.as_object() else {
         return json!({});
@@ -64,7 +65,11 @@ fn states_only(full: &serde_json::Value) -> serde_json::Value {
         .map(|(k, v)| match v {
             serde_json::Value::Object(part) => {
                 let status = part.get("status").cloned().unwrap_or_default();
-                (k.clone(), json!({ "status": status }))
+                let mut reduced = json!({ "status": status });
+                if let Some(reason) = part.get("reason") {
+                    reduced["reason"] = reason.clone();
+                }
+                (k.clone(), reduced)
             }
             other => (k.clone(), other.clone()),
         })

@@ -24,6 +24,8 @@ pub enum AlertKind {
     TunnelDown,
     TunnelUp,
     DatabaseRestored,
+    /// The database cannot be written (disk full, I/O error): no new orders.
+    DatabaseNotWritable,
     BackupFailed,
     DiskLow,
     ClickPaidWithoutCallback,
@@ -42,6 +44,7 @@ impl AlertKind {
             AlertKind::TunnelDown => "tunnel_down",
             AlertKind::TunnelUp => "tunnel_up",
             AlertKind::DatabaseRestored => "db_restored",
+            AlertKind::DatabaseNotWritable => "db_not_writable",
             AlertKind::BackupFailed => "backup_failed",
             AlertKind::DiskLow => "disk_low",
             AlertKind::ClickPaidWithoutCallback => "click_paid_without_callback",

@@ -6,7 +6,7 @@
 //! Hooks elsewhere (each one line): `AppContext::new` (in `boot`) calls [`recovery::prepare_database`]
 //! before the store is opened; the http crate's server calls [`tasks::spawn`] and mounts the
 //! detailed `/healthz`, `/metrics` and the maintenance staff endpoints; `orders::create_order` asks
-//! [`tunnel::accepting_payments`]; `kiosk` reports printer readiness and the camera to
+//! [`tunnel::accepting_payments`] and [`writable::accepting_orders`]; `kiosk` reports printer readiness and the camera to
 //! [`devices`]; the print queue raises `print_failed`.
 
 pub mod alerts;
@@ -20,6 +20,7 @@ pub mod retention;
 pub mod state;
 pub mod tasks;
 pub mod tunnel;
+pub mod writable;
 
 pub use state::{
     ComponentReport, Level, MaintenanceState, SupervisorStatus, TunnelState, TunnelStatus,

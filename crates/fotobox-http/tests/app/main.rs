@@ -11,6 +11,7 @@ mod photos_support;
 
 mod api;
 mod click_callbacks;
+mod disk_full;
 mod doors;
 mod kiosk;
 mod kiosk_key;
