@@ -15,11 +15,13 @@ pub mod payme;
 pub mod payments;
 pub mod photos;
 pub mod pool;
+pub mod reconcile;
+pub mod refunds;
 pub mod replay;
 pub mod staff;
 pub mod writable;
 
 pub use money::Sum;
-pub use payments::{ListFilter, Stats};
+pub use payments::{ListFilter, PeriodTotals, Stats};
 pub use pool::{db_time, latest_schema_version, Result, Soundness, Store, StoreError, MIGRATOR};
 pub use writable::{WriteFailure, WriteTx};

@@ -102,6 +102,63 @@ pub struct PeriodStats {
     pub revenue: i64,
 }
 
+/// Totals of the orders created in a period: what the dashboard's today / 7 / 30 days show and
+/// what the daily reconciliation counts ([`Store::period_totals`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, sqlx::FromRow)]
+pub struct PeriodTotals {
+    pub payments: i64,
+    pub success_payments: i64,
+    /// Whole sum of the orders still paid (staff comps excluded).
+    pub revenue: i64,
+    /// Paid orders refunded by staff (`cancel_reason = 'staff:refund'`) and their sum.
+    pub refunded_payments: i64,
+    pub refunded_amount: i64,
+    pub comp_sessions: i64,
+    pub comp_value: i64,
+}
+
+impl From<PeriodTotals> for PeriodStats {
+    fn from(t: PeriodTotals) -> Self {
+        PeriodStats {
+            payments: t.payments,
+            success_payments: t.success_payments,
+            revenue: t.revenue,
+        }
+    }
+}
+
+/// The same rows as [`STATS_SRC`] for the orders created in `[?1, ?2)`, read from `payments`
+/// itself: for periods whose bounds are not whole UTC hours (a half-hour UTC offset).
+const STATS_ROWS_SRC: &str =
+    "WITH src(hour, payment_type, template_name, status, refunded, payments, amount) AS (
+    SELECT substr(created_at, 1, 13), payment_type, COALESCE(template_name, ''), status,
+           cancel_reason IS 'staff:refund', 1, amount
+    FROM payments WHERE created_at >= ?1 AND created_at < ?2
+    UNION ALL
+    SELECT substr(p.created_at, 1, 13), p.payment_type, COALESCE(p.template_name, ''), p.status,
+           p.cancel_reason IS 'staff:refund', -1, -p.amount
+    FROM staff_comps c JOIN payments p ON p.id = c.payment_id
+    WHERE p.created_at >= ?1 AND p.created_at < ?2)";
+
+/// The totals' columns over `src`.
+const TOTALS_SELECT: &str = "SELECT COALESCE(SUM(payments), 0) AS payments,
+            COALESCE(SUM(CASE WHEN status = 'success' THEN payments END), 0) AS success_payments,
+            COALESCE(SUM(CASE WHEN status = 'success' THEN amount END), 0) AS revenue,
+            COALESCE(SUM(CASE WHEN status = 'canceled' AND refunded THEN payments END), 0) AS refunded_payments,
+            COALESCE(SUM(CASE WHEN status = 'canceled' AND refunded THEN amount END), 0) AS refunded_amount,
+            0 AS comp_sessions, 0 AS comp_value
+     FROM src";
+
+/// An upper bound later than any stored time. Not all digits: compared with a `DATETIME`
+/// column (numeric affinity) a numeric-looking text would be turned into a number, and every
+/// number sorts before every text.
+const END_OF_TIME: &str = "9999-12-31 23:59:59.999";
+
+fn whole_hour(t: DateTime<Utc>) -> bool {
+    use chrono::Timelike;
+    t.minute() == 0 && t.second() == 0 && t.nanosecond() == 0
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct DayStats {
     pub day: String,
@@ -456,6 +513,43 @@ impl Store {
         Ok(n)
     }
 
+    /// Totals of the orders created in `[from, to)` (`to = None`: up to now). Whole-hour bounds
+    /// (the dashboard's UTC days, a local day at a whole-hour UTC offset) read the hourly rollup;
+    /// other bounds read the period's rows with the same definitions.
+    pub async fn period_totals(
+        &self,
+        from: DateTime<Utc>,
+        to: Option<DateTime<Utc>>,
+    ) -> Result<PeriodTotals> {
+        let pool = self.pool();
+        let mut t = if whole_hour(from) && to.is_none_or(whole_hour) {
+            let key = |t: DateTime<Utc>| t.format("%Y-%m-%d %H").to_string();
+            sqlx::query_as::<_, PeriodTotals>(&format!(
+                "{STATS_SRC} {TOTALS_SELECT} WHERE hour >= ? AND hour < ?"
+            ))
+            .bind(key(from))
+            .bind(to.map(key).unwrap_or_else(|| END_OF_TIME.into()))
+            .fetch_one(pool)
+            .await?
+        } else {
+            sqlx::query_as::<_, PeriodTotals>(&format!("{STATS_ROWS_SRC} {TOTALS_SELECT}"))
+                .bind(db_time(from))
+                .bind(to.map(db_time).unwrap_or_else(|| END_OF_TIME.into()))
+                .fetch_one(pool)
+                .await?
+        };
+        (t.comp_sessions, t.comp_value) = sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(p.amount), 0)
+             FROM staff_comps c JOIN payments p ON p.id = c.payment_id
+             WHERE p.created_at >= ? AND p.created_at < ?",
+        )
+        .bind(db_time(from))
+        .bind(to.map(db_time).unwrap_or_else(|| END_OF_TIME.into()))
+        .fetch_one(pool)
+        .await?;
+        Ok(t)
+    }
+
     /// The dashboard numbers, computed in SQL from the indexed columns.
     pub async fn stats(&self, now: DateTime<Utc>) -> Result<Stats> {
         let pool = self.pool();
@@ -496,24 +590,15 @@ impl Store {
             .unwrap_or(now);
         // Periods start at midnight UTC, so an hour key compares exactly like created_at.
         let hour_key = |t: DateTime<Utc>| t.format("%Y-%m-%d %H").to_string();
-        let period = |since: DateTime<Utc>| {
-            let since = hour_key(since);
-            async move {
-                sqlx::query_as::<_, PeriodStats>(&format!(
-                    "{STATS_SRC}
-                     SELECT COALESCE(SUM(payments), 0) AS payments,
-                            COALESCE(SUM(CASE WHEN status = 'success' THEN payments END), 0) AS success_payments,
-                            COALESCE(SUM(CASE WHEN status = 'success' THEN amount END), 0) AS revenue
-                     FROM src WHERE hour >= ?"
-                ))
-                .bind(since)
-                .fetch_one(pool)
-                .await
-            }
-        };
-        let today = period(today_start).await?;
-        let last_7_days = period(today_start - Duration::days(6)).await?;
-        let last_30_days = period(today_start - Duration::days(29)).await?;
+        let today = self.period_totals(today_start, None).await?.into();
+        let last_7_days = self
+            .period_totals(today_start - Duration::days(6), None)
+            .await?
+            .into();
+        let last_30_days = self
+            .period_totals(today_start - Duration::days(29), None)
+            .await?
+            .into();
         let since_30 = hour_key(today_start - Duration::days(29));
         let per_day = sqlx::query_as::<_, DayStats>(&format!(
             "{STATS_SRC}
