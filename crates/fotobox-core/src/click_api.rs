@@ -85,6 +85,29 @@ pub fn configured(ctx: &AppContext) -> bool {
         && !c.secret_key.is_empty()
 }
 
+/// Whether the Merchant API may be called in this mode: always in live mode; in sandbox mode
+/// only when `click.api.base_url` names a server other than Click's own (`*.click.uz`), i.e. a
+/// test server configured on purpose, so that nothing a sandbox kiosk does reaches Click.
+pub fn allowed_in_mode(ctx: &AppContext) -> bool {
+    !ctx.config.mode.is_sandbox() || !is_click_host(&ctx.config.click.api.base_url)
+}
+
+/// Whether `url`'s host is Click's (`click.uz` or a subdomain).
+fn is_click_host(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit('@').next().unwrap_or("");
+    let host = host.split(':').next().unwrap_or("").to_ascii_lowercase();
+    let host = host.trim_end_matches('.');
+    host == "click.uz" || host.ends_with(".click.uz")
+}
+
+/// A reversal claimed longer ago than this never finished (the process stopped during the
+/// call): it may be claimed again.
+pub fn reversal_stale_after(ctx: &AppContext) -> chrono::Duration {
+    chrono::Duration::seconds(ctx.config.click.api.timeout_secs as i64 + 60)
+}
+
 /// Click's answer, leniently parsed (numbers may come as strings).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct RemoteStatus {
@@ -280,6 +303,16 @@ mod tests {
             auth_header(23456, "TEST_SECRET_KEY", 1764068645),
             "23456:39d72b0d2c03d7013ff8e95aa61125d769a88455:1764068645"
         );
+    }
+
+    #[test]
+    fn only_clicks_own_hosts_count_as_click() {
+        assert!(is_click_host("https://api.click.uz/v2/merchant/"));
+        assert!(is_click_host("https://API.Click.UZ:443/v2/"));
+        assert!(is_click_host("http://user@click.uz"));
+        assert!(!is_click_host("http://127.0.0.1:4000/v2/merchant/"));
+        assert!(!is_click_host("https://notclick.uz/"));
+        assert!(!is_click_host("https://click.uz.example.com/"));
     }
 
     #[test]

@@ -429,7 +429,7 @@ pub async fn audit(
 
 // ---------------------------------------------------------------- refunds, comps, reprint
 
-fn validate_reason(reason: &str) -> Result<&str> {
+pub(crate) fn validate_reason(reason: &str) -> Result<&str> {
     let r = reason.trim();
     if r.chars().count() < 3 || r.chars().count() > 500 {
         return Err(PanelError::Invalid(
@@ -442,7 +442,7 @@ fn validate_reason(reason: &str) -> Result<&str> {
 /// The paid order `key`, read again inside a new write transaction (so a provider callback or
 /// another staff action cannot change it between the check and the caller's writes); refused
 /// with "only a paid order {what}" when it is not paid.
-async fn paid_in_write(
+pub(crate) async fn paid_in_write(
     ctx: &AppContext,
     key: &str,
     what: &str,
@@ -463,7 +463,8 @@ async fn paid_in_write(
 
 /// Mark a paid order refunded (money given back by hand or through the provider's cabinet):
 /// status `canceled`, `cancel_reason = 'staff:refund'`, a `staff`/`refund` payment event and an
-/// audit entry, in one transaction. Nothing is deleted; revenue no longer counts it.
+/// audit entry, in one transaction. Nothing is deleted; revenue no longer counts it. Refused
+/// while a Click reversal of the order is under way (`refunds::provider_refund`).
 pub async fn refund(ctx: &AppContext, actor: Actor, key: &str, reason: &str) -> Result<Payment> {
     let reason = validate_reason(reason)?;
     let now = ctx.clock.now();
@@ -471,6 +472,16 @@ pub async fn refund(ctx: &AppContext, actor: Actor, key: &str, reason: &str) -> 
     if sq::comp_for_payment(&mut tx, p.id).await?.is_some() {
         return Err(PanelError::Conflict(format!(
             "order {} is a free session; there is nothing to refund",
+            p.order_id
+        )));
+    }
+    let in_flight = fotobox_store::refunds::for_payment(&mut tx, p.id)
+        .await?
+        .filter(|r| r.state == fotobox_store::refunds::STATE_REQUESTED)
+        .is_some_and(|r| now - r.updated_at < crate::click_api::reversal_stale_after(ctx));
+    if in_flight {
+        return Err(PanelError::Conflict(format!(
+            "a Click reversal of order {} is under way; wait for its answer",
             p.order_id
         )));
     }

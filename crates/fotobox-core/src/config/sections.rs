@@ -117,9 +117,21 @@ pub struct PaymeConfig {
     /// Allow CancelTransaction of a performed transaction while the order is not yet fulfilled.
     #[serde(default = "default_true", deserialize_with = "de_bool")]
     pub allow_refund: bool,
+    /// How long a staff refund window stays open (hours, 1 to [`MAX_REFUND_WINDOW_HOURS`]):
+    /// meanwhile Payme's CancelTransaction of the order's performed transaction is accepted even
+    /// after printing (the operator cancels it in the Payme Business cabinet).
+    #[serde(default = "default_refund_window", deserialize_with = "de_u64")]
+    pub refund_window_hours: u64,
     /// Fiscal receipt item data; `detail` is returned by CheckPerformTransaction only when `ikpu_code` is set.
     #[serde(default)]
     pub fiscal: FiscalConfig,
+}
+
+/// The longest a Payme refund window may be configured to stay open (a week).
+pub const MAX_REFUND_WINDOW_HOURS: u64 = 168;
+
+fn default_refund_window() -> u64 {
+    24
 }
 
 fn default_payme_login() -> String {
@@ -138,6 +150,7 @@ impl Default for PaymeConfig {
             login: default_payme_login(),
             checkout_url: None,
             allow_refund: true,
+            refund_window_hours: default_refund_window(),
             fiscal: FiscalConfig::default(),
         }
     }

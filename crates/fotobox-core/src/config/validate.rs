@@ -4,7 +4,7 @@
 use crate::config::error::{invalid, ConfigError};
 use crate::config::operations::{parse_hhmm, parse_offset, StaffConfig};
 use crate::config::root::Config;
-use crate::config::sections::{Mode, MIN_STAFF_TOKEN_LEN};
+use crate::config::sections::{Mode, MAX_REFUND_WINDOW_HOURS, MIN_STAFF_TOKEN_LEN};
 
 impl Config {
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
@@ -153,6 +153,12 @@ impl Config {
         }
         if !self.payme.merchant_id.is_empty() && self.payme.merchant_id.contains(';') {
             return Err(invalid("payme.merchant_id", "must not contain ';'"));
+        }
+        if !(1..=MAX_REFUND_WINDOW_HOURS).contains(&self.payme.refund_window_hours) {
+            return Err(invalid(
+                "payme.refund_window_hours",
+                format!("must be between 1 and {MAX_REFUND_WINDOW_HOURS}"),
+            ));
         }
         if let Some(v) = self.payme.fiscal.vat_percent {
             if v > 100 {

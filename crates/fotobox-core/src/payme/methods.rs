@@ -10,6 +10,7 @@ use crate::orders::{self, Payability};
 use fotobox_store::model::{Payment, PaymentStatus};
 use fotobox_store::payme::{self as q, PaymeTx};
 use fotobox_store::payments as pay;
+use fotobox_store::refunds;
 use fotobox_store::{StoreError, WriteTx};
 
 /// Why a method did not produce a result.
@@ -378,27 +379,34 @@ async fn cancel(ctx: &AppContext, params: &Map<String, Value>) -> MResult {
             let Some(payment) = pay::payment_by_id(&mut tx, t.payment_id).await? else {
                 return Err(RpcError::system().into());
             };
-            if !ctx.config.payme.allow_refund || payment.fulfilled_at.is_some() {
+            // A staff refund window (`refunds`) lets the operator's cancel in the Payme
+            // cabinet through even after printing; it is then the staff refund of the order.
+            let window = refunds::open_window_for(&mut tx, payment.id, now).await?;
+            if window.is_none()
+                && (!ctx.config.payme.allow_refund || payment.fulfilled_at.is_some())
+            {
                 return Err(RpcError::new(code::CANNOT_CANCEL).into());
             }
             let Some(done) = q::mark_cancelled(&mut tx, t.id, 2, reason, now_ms).await? else {
                 return Err(RpcError::system().into());
             };
-            pay::mark_canceled(
-                &mut tx,
-                payment.id,
-                &format!("payme:{reason}"),
-                Some(-2),
-                now,
-            )
-            .await?;
+            let cancel_reason = match &window {
+                Some(_) => "staff:refund".to_string(),
+                None => format!("payme:{reason}"),
+            };
+            pay::mark_canceled(&mut tx, payment.id, &cancel_reason, Some(-2), now).await?;
             let answer = cancel_answer(&done);
+            let mut detail = event_detail(params, &Ok(answer.clone()));
+            if let Some(w) = &window {
+                refunds::close_window(&mut tx, w.id, reason, now).await?;
+                detail["refund_window"] = json!(w.id);
+            }
             pay::insert_event(
                 &mut tx,
                 t.payment_id,
                 "payme",
                 "CancelTransaction",
-                &event_detail(params, &Ok(answer.clone())),
+                &detail,
                 now,
             )
             .await?;
