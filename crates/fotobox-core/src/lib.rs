@@ -27,6 +27,7 @@ pub mod photos;
 pub mod pricing;
 pub mod print;
 pub mod private_file;
+pub mod reconcile;
 pub mod refunds;
 pub mod sandbox;
 pub mod staff;

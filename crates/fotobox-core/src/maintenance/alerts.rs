@@ -234,19 +234,22 @@ pub async fn deliver_pending(ctx: &AppContext) -> Result<usize, StoreError> {
     Ok(sent)
 }
 
-/// The daily summary text for the local day that ends at `slot_end`.
+/// The daily summary text for the local day that ends at `slot_end`: the totals, then the
+/// day's reconciliation line (`reconcile`).
 pub async fn daily_summary_text(
     ctx: &AppContext,
     day_start: DateTime<Utc>,
     day_end: DateTime<Utc>,
 ) -> Result<String, StoreError> {
     let s = q::period_summary(ctx.store.pool(), day_start, day_end).await?;
-    let day = day_start
+    let local_day = day_start
         .with_timezone(&ctx.config.schedule.offset())
-        .format("%Y-%m-%d");
+        .date_naive();
+    let day = local_day.format("%Y-%m-%d");
+    let r = crate::reconcile::for_range(ctx, local_day, day_start, day_end).await?;
     Ok(format!(
-        "Daily summary {day}: revenue {} sum, {} orders ({} paid, {} cancelled), {} failed prints, {} problems",
-        s.revenue, s.orders, s.paid, s.canceled, s.failed_prints, s.problems
+        "Daily summary {day}: revenue {} sum, {} orders ({} paid, {} cancelled), {} failed prints, {} problems\n{}",
+        s.revenue, s.orders, s.paid, s.canceled, s.failed_prints, s.problems, r.summary_line()
     ))
 }
 
