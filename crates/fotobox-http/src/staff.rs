@@ -39,6 +39,11 @@ pub fn routes() -> Router<AppContext> {
         .route("/api/staff/payments", get(list_payments))
         .route("/api/staff/payments/{id}", get(payment_detail))
         .route("/api/staff/payments/{id}/refund", post(refund))
+        .route(
+            "/api/staff/payments/{id}/provider-refund",
+            post(provider_refund),
+        )
+        .route("/api/staff/reconciliation", get(reconciliation))
         .route("/api/staff/payments/{id}/reprint", post(reprint))
         .route("/api/staff/comp", post(comp))
         .route("/api/staff/export", get(export_targets).post(export))
@@ -329,6 +334,7 @@ async fn payment_detail(
     let comp = ctx.store.comp_for_payment(p.id).await?;
     let mut v = serde_json::to_value(&p).map_err(|e| ApiError::internal(e.to_string()))?;
     v["refunded"] = json!(p.cancel_reason.as_deref() == Some("staff:refund"));
+    v["provider_refund"] = json!(fotobox_core::refunds::view(&ctx, &p).await?);
     v["comp"] = json!(comp);
     v["events"] = json!(events);
     v["photos"] = json!(photos);
@@ -351,6 +357,42 @@ async fn refund(
     let ApiJson(body) = body?;
     let p = panel::refund(&ctx, actor, &id, &body.reason).await?;
     Ok(Json(json!({"payment": p})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProviderRefundBody {
+    reason: String,
+    /// The order id again: the panel asked for a confirmation.
+    confirm: String,
+}
+
+/// Refund through the provider: a Click reversal, or a Payme refund window
+/// (`fotobox_core::refunds`). Click's refusal is a recorded outcome (200), not an error.
+async fn provider_refund(
+    PanelAuth(actor): PanelAuth,
+    State(ctx): State<AppContext>,
+    Path(id): Path<String>,
+    body: Result<ApiJson<ProviderRefundBody>, ApiError>,
+) -> R<Json<fotobox_core::refunds::RefundResult>> {
+    let ApiJson(b) = body?;
+    Ok(Json(
+        fotobox_core::refunds::provider_refund(&ctx, actor, &id, &b.reason, &b.confirm).await?,
+    ))
+}
+
+/// The daily reconciliation of `?date=YYYY-MM-DD` (kiosk-local; default today).
+async fn reconciliation(
+    _: PanelAuth,
+    State(ctx): State<AppContext>,
+    Query(q): Query<HashMap<String, String>>,
+) -> R<Json<fotobox_core::reconcile::Reconciliation>> {
+    let day = match q.get("date").filter(|v| !v.is_empty()) {
+        None => fotobox_core::reconcile::today(&ctx),
+        Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map_err(|_| PanelError::Invalid("date must be YYYY-MM-DD".into()))?,
+    };
+    Ok(Json(fotobox_core::reconcile::for_day(&ctx, day).await?))
 }
 
 #[derive(Debug, Deserialize)]

@@ -29,6 +29,8 @@ mod photos_download;
 mod photos_print;
 mod photos_resume;
 mod race;
+mod reconcile;
+mod refunds;
 mod staff_panel;
 mod staff_reprint;
 mod store;
