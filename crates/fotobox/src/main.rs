@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod compose_cmd;
+mod reconcile_cmd;
 
 mod staff_cmd;
 
@@ -52,6 +53,9 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// The daily reconciliation of a kiosk-local day: paid, printed, fiscalised, refunded and
+    /// free orders, and the exceptions by order.
+    Reconcile(reconcile_cmd::ReconcileArgs),
     /// Export all payments as CSV.
     Export {
         /// Output file; default payments_export_YYYYMMDD_HHMMSS.csv in the current directory.
@@ -119,7 +123,7 @@ enum PaymentsCommand {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
+pub(crate) enum Format {
     Table,
     Json,
     Csv,
@@ -373,6 +377,7 @@ async fn staff_command(ctx: &AppContext, command: Command) -> Result<()> {
                 out!("{}", serde_json::to_string_pretty(&s)?);
             }
         }
+        Command::Reconcile(args) => reconcile_cmd::run(ctx, args).await?,
         Command::Export { out } => {
             let out =
                 out.unwrap_or_else(|| PathBuf::from(staff::export_file_name(chrono::Utc::now())));

@@ -160,6 +160,117 @@ async fn bad_input_gives_one_line_and_failure() {
     assert!(stderr(&o).contains("staff_tokn"), "{}", stderr(&o));
 }
 
+/// The kiosk-local day (the sandbox default offset, +05:00) the seeded orders were created on.
+async fn seeded_day(data: &Path, order_id: &str) -> String {
+    let ctx = AppContext::new(config(data)).await.unwrap();
+    let p = ctx
+        .store
+        .payment_by_order_id(order_id)
+        .await
+        .unwrap()
+        .unwrap();
+    ctx.store.close().await;
+    p.created_at
+        .with_timezone(&chrono::FixedOffset::east_opt(5 * 3600).unwrap())
+        .date_naive()
+        .to_string()
+}
+
+#[tokio::test]
+async fn reconcile_reports_a_day_as_table_csv_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids = seed(dir.path()).await;
+    let day = seeded_day(dir.path(), &ids[1]).await;
+
+    // JSON: the paid Click order was never printed; the pending and cancelled ones took nothing.
+    let o = fotobox(
+        dir.path(),
+        &["reconcile", "--date", &day, "--format", "json"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["day"], day.as_str());
+    assert_eq!(
+        (v["paid_orders"].as_i64(), v["paid_amount"].as_i64()),
+        (Some(1), Some(25000))
+    );
+    assert_eq!(v["revenue"], 25000);
+    assert_eq!(v["printed_orders"], 0);
+    assert_eq!(v["receipts_tracked_for"], serde_json::json!(["payme"]));
+    let ex = v["exceptions"].as_array().unwrap();
+    assert_eq!(ex.len(), 1, "{v}");
+    assert_eq!(ex[0]["kind"], "paid_not_printed");
+    assert_eq!(ex[0]["order_id"], ids[1].as_str());
+    assert_eq!(ex[0]["provider"], "click");
+
+    // CSV: the day's numbers, then one row per exception.
+    let o = fotobox(
+        dir.path(),
+        &["reconcile", "--date", &day, "--format", "csv"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut r = csv::Reader::from_reader(&o.stdout[..]);
+    assert_eq!(
+        r.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["day", "item", "order_id", "provider", "count", "amount", "detail"]
+    );
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    let items: Vec<&str> = rows.iter().map(|r| &r[1]).collect();
+    assert_eq!(
+        items,
+        [
+            "paid_orders",
+            "still_paid",
+            "printed_orders",
+            "fiscalised_sales",
+            "refunds",
+            "free_sessions",
+            "paid_not_printed"
+        ]
+    );
+    assert!(rows.iter().all(|r| &r[0] == day.as_str()));
+    assert_eq!((&rows[0][4], &rows[0][5]), ("1", "25000"));
+    assert_eq!(
+        (&rows[6][2], &rows[6][3], &rows[6][5]),
+        (ids[1].as_str(), "click", "25000")
+    );
+
+    // Table (today by default is the same day unless the test ran across midnight).
+    let o = fotobox(dir.path(), &["reconcile", "--date", &day]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.starts_with(&format!("reconciliation {day} (UTC offset +05:00")),
+        "{text}"
+    );
+    assert!(text.contains("paid orders        1 (25000 UZS)"), "{text}");
+    assert!(text.contains("exceptions (1):"), "{text}");
+    assert!(
+        text.contains("paid, not printed") && text.contains(ids[1].as_str()),
+        "{text}"
+    );
+    assert!(fotobox(dir.path(), &["reconcile"]).status.success());
+
+    // Another day is empty; a malformed date is one line and a failure.
+    let o = fotobox(
+        dir.path(),
+        &["reconcile", "--date", "2020-01-01", "--format", "json"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (
+            v["paid_orders"].as_i64(),
+            v["exceptions"].as_array().map(Vec::len)
+        ),
+        (Some(0), Some(0))
+    );
+    let o = fotobox(dir.path(), &["reconcile", "--date", "25.11.2026"]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("--date must be YYYY-MM-DD"), "{err}");
+}
+
 #[tokio::test]
 async fn export_writes_every_payment_as_csv() {
     let dir = tempfile::tempdir().unwrap();
