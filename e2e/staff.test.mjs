@@ -45,11 +45,12 @@ async function seed(server) {
     assert.equal(o.status, 200, JSON.stringify(o.body));
     const id = o.body.order_id;
     if (then === 'pay') {
-      const r = await call(server, 'POST', `/api/test-payment/${id}`);
+      // Endpoints taking an order id need the kiosk key or the staff token.
+      const r = await staffApi(server, 'POST', `/api/test-payment/${id}`);
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.equal(r.body.status, 'success');
     } else if (then === 'cancel') {
-      assert.equal((await call(server, 'POST', `/api/orders/${id}/cancel`)).status, 200);
+      assert.equal((await staffApi(server, 'POST', `/api/orders/${id}/cancel`)).status, 200);
     }
   }
   return plan.length;
@@ -196,6 +197,37 @@ test('staff panel end to end', { timeout: 240_000 }, async (t) => {
     await page.waitForSelector('body[data-loaded="audit"]');
     assert.equal(await page.locator('#audit-list li[data-action="refund"]').count(), 1);
     await page.screenshot({ path: join(shots, '06-audit.png'), fullPage: true });
+  });
+
+  await t.test('a Payme refund opens a window with the cabinet steps; the reconciliation lists the day', async () => {
+    await page.click('#tabs [data-page="payments"]');
+    await page.waitForSelector('body[data-loaded="payments"]');
+    await page.locator('#t-payments tbody tr').first().click();
+    await page.waitForSelector('#detail:not([hidden])');
+    const order = await page.textContent('#d-order');
+    await page.fill('#provider-refund-form [name=reason]', 'customer changed their mind');
+    await page.click('#provider-refund-form button[type=submit]');
+    await page.waitForSelector('#refund-confirm:not([hidden])');
+    assert.match(await page.textContent('#refund-confirm-text'), /Payme Business cabinet/);
+    await page.screenshot({ path: join(shots, '06b-refund-confirm.png'), fullPage: true });
+    await page.click('#refund-yes');
+    await waitFor(async () => (await page.getAttribute('#refund-status', 'data-state')) === 'payme_window:open:open', { what: 'refund window' });
+    assert.match(await page.textContent('#refund-status'), new RegExp(`Payme Business.*order ${order}`));
+    assert.equal(await page.locator('#d-audit li[data-action="payme_refund_window"]').count(), 1);
+    const p = (await staffApi(server, 'GET', `/api/payments/${order}`)).body;
+    assert.equal(p.status, 'success', 'paid until Payme cancels');
+    await page.screenshot({ path: join(shots, '06c-refund-window.png'), fullPage: true });
+
+    await page.click('#tabs [data-page="reconcile"]');
+    await page.waitForSelector('body[data-loaded="reconcile"]');
+    const rows = await allPayments(server);
+    const tookMoney = rows.filter((x) => x.status === 'success' || x.cancel_reason === 'staff:refund');
+    assert.equal(await value(page, '#r-paid'), tookMoney.length);
+    assert.equal(await value(page, '#r-refunds'), 1);
+    const byHand = rows.find((x) => x.cancel_reason === 'staff:refund').order_id;
+    assert.deepEqual(await page.locator('#t-exceptions tr[data-kind="refunded_without_provider"]').evaluateAll((l) => l.map((e) => e.dataset.order)), [byHand]);
+    assert.equal(await page.locator('#t-refunds tbody tr').count(), 1);
+    await page.screenshot({ path: join(shots, '06d-reconciliation.png'), fullPage: true });
   });
 
   await t.test('backup and restore round trip', async () => {

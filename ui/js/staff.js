@@ -179,6 +179,7 @@ async function openPanel() {
 const pages = {
   dashboard: loadDashboard,
   payments: loadPayments,
+  reconcile: loadReconcile,
   comp: loadComp,
   export: loadExport,
   database: loadDatabase,
@@ -318,7 +319,81 @@ async function openDetail(id) {
   $('#d-reprint').disabled = !paid;
   $('#reprint-form').elements.copies.placeholder = `copies (${p.copies})`;
   $('#refund-form').hidden = !paid || !!p.comp;
+  $('#provider-refund-form').hidden = !paid || !!p.comp;
+  $('#refund-confirm').hidden = true;
+  showProviderRefund(p.provider_refund);
   $('#detail').scrollIntoView({ block: 'nearest' });
+}
+
+// The order's refund through its provider (Click reversal, Payme refund window): what happened
+// and what staff do next, as the server words it.
+function showProviderRefund(r) {
+  const e = $('#refund-status');
+  e.dataset.state = r ? `${r.method}:${r.state}${r.window_open ? ':open' : ''}` : '';
+  e.textContent = r ? r.instructions : '';
+  e.classList.toggle('bad', !!r && (r.state === 'refused' || r.state === 'failed' || (r.state === 'open' && !r.window_open)));
+}
+
+function askProviderRefund() {
+  const p = state.current;
+  const reason = $('#provider-refund-form').elements.reason.value.trim();
+  if (reason.length < 3) { toast('A reason of 3 to 500 characters is required', true); return; }
+  const text = p.payment_type === 'click'
+    ? `Return ${sum(p.amount)} to the customer through Click now (a reversal of order ${p.order_id})? This cannot be undone.`
+    : `Open a ${(info && info.refund_window_hours) || 24}-hour refund window for order ${p.order_id} (${sum(p.amount)})? Then cancel the transaction in the Payme Business cabinet: the kiosk accepts Payme's cancel while the window is open.`;
+  $('#refund-confirm-text').textContent = text;
+  $('#refund-confirm').hidden = false;
+}
+
+async function doProviderRefund() {
+  const p = state.current;
+  const form = $('#provider-refund-form');
+  $('#refund-confirm').hidden = true;
+  try {
+    const r = await api('POST', `/api/staff/payments/${encodeURIComponent(p.order_id)}/provider-refund`,
+      { reason: form.elements.reason.value, confirm: p.order_id });
+    form.reset();
+    const said = { reversed: 'Refunded through Click', refused: 'Click refused the reversal', failed: 'No answer from Click', window_open: 'Payme refund window open' };
+    toast(`${said[r.outcome] || r.outcome}: order ${p.order_id}`, r.outcome === 'refused' || r.outcome === 'failed');
+    await openDetail(p.order_id);
+    await loadPayments();
+  } catch (x) { toast(x.message, true); }
+}
+
+// ------------------------------------------------------------------ reconciliation
+
+async function loadReconcile() {
+  const date = $('#reconcile-form').elements.date.value;
+  const r = await api('GET', `/api/staff/reconciliation${date ? `?date=${encodeURIComponent(date)}` : ''}`);
+  $('#reconcile-form').elements.date.value = r.day;
+  $('#r-range').textContent = `Orders created ${localTime(r.from)} to ${localTime(r.to)} (kiosk time, UTC offset ${r.utc_offset}).`;
+  setNum('r-paid', r.paid_orders, String(r.paid_orders));
+  $('#r-paid-amount').textContent = sum(r.paid_amount);
+  setNum('r-printed', r.printed_orders, String(r.printed_orders));
+  setNum('r-fiscal', r.fiscalised_sales, String(r.fiscalised_sales));
+  $('#r-tracked').textContent = r.receipts_tracked_for.length ? `receipts recorded for ${r.receipts_tracked_for.join(', ')} only` : 'no receipts are recorded';
+  setNum('r-refunds', r.refunds, String(r.refunds));
+  $('#r-refund-amount').textContent = sum(r.refunded_amount);
+  setNum('r-free', r.free_sessions, String(r.free_sessions));
+  $('#r-free-value').textContent = `${sum(r.free_value)} value`;
+  setNum('r-revenue', r.revenue, sum(r.revenue));
+  $('#r-kept').textContent = `${r.kept_orders} orders still paid`;
+  const what = { paid_not_printed: 'Paid, not printed', printed_not_paid: 'Printed, not paid', paid_without_receipt: 'Paid, no fiscal receipt', refunded_without_provider: 'Refunded by hand, no provider cancel' };
+  const open = (id) => async () => { await show('payments'); await openDetail(id); };
+  $('#r-no-exceptions').hidden = r.exceptions.length > 0;
+  $('#t-exceptions tbody').replaceChildren(...r.exceptions.map((x) => {
+    const tr = el('tr', { 'data-kind': x.kind, 'data-order': x.order_id }, el('td', {}, what[x.kind] || x.kind), el('td', {}, x.order_id),
+      el('td', {}, x.provider), el('td', { 'data-value': String(x.amount) }, sum(x.amount)), el('td', {}, x.status), el('td', {}, localTime(x.created_at)));
+    tr.addEventListener('click', open(x.order_id));
+    return tr;
+  }));
+  const how = { click_reversal: 'Click reversal', payme_cancel: 'Payme cancel', by_hand: 'by hand' };
+  $('#t-refunds tbody').replaceChildren(...r.refund_list.map((x) => {
+    const tr = el('tr', { 'data-order': x.order_id }, el('td', {}, x.order_id), el('td', {}, x.provider),
+      el('td', { 'data-value': String(x.amount) }, sum(x.amount)), el('td', {}, how[x.how] || x.how));
+    tr.addEventListener('click', open(x.order_id));
+    return tr;
+  }));
 }
 
 function auditItem(a) {
@@ -523,11 +598,16 @@ function wire() {
     try {
       await api('POST', `/api/staff/payments/${encodeURIComponent(state.current.order_id)}/refund`, { reason });
       e.target.reset();
-      toast(`Order ${state.current.order_id} marked refunded`);
+      toast(`Order ${state.current.order_id} marked refunded by hand`);
       await openDetail(state.current.order_id);
       await loadPayments();
     } catch (x) { toast(x.message, true); }
   });
+
+  $('#provider-refund-form').addEventListener('submit', (e) => { e.preventDefault(); askProviderRefund(); });
+  $('#refund-no').addEventListener('click', () => { $('#refund-confirm').hidden = true; });
+  $('#refund-yes').addEventListener('click', doProviderRefund);
+  $('#reconcile-form').addEventListener('submit', (e) => { e.preventDefault(); loadReconcile().catch((x) => toast(x.message, true)); });
 
   $('#comp-form').addEventListener('submit', async (e) => {
     e.preventDefault();

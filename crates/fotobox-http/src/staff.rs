@@ -210,6 +210,7 @@ async fn info(_: PanelAuth, State(ctx): State<AppContext>) -> R<Json<Value>> {
         "mode": format!("{:?}", ctx.config.mode).to_lowercase(),
         "utc_offset_minutes": ctx.config.photos.utc_offset_minutes,
         "idle_timeout_seconds": ctx.config.staff.idle_timeout_seconds,
+        "refund_window_hours": ctx.config.payme.refund_window_hours,
         "pricing": fotobox_core::pricing::effective_pricing(&ctx).await?,
         "export_dirs": panel::export_roots(&ctx),
         "backup_dir": ctx.backup_dir(),
