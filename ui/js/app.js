@@ -172,7 +172,7 @@ enter.payment = () => {
         const problem = await readyToSell(S.copies);
         if (session !== S.session || S.screen !== 'payment') return;
         if (problem) { outOfService(problem); return; }
-        const order = await backend.createOrder({ provider: b.dataset.provider, template: S.layout.name, copies: S.copies });
+        const order = await backend.createOrder({ provider: b.dataset.provider, template: S.layout.name, copies: S.copies, lang: i18n.lang() });
         if (session !== S.session || S.screen !== 'payment') { backend.cancel(order.order_id).catch(() => {}); return; }
         S.order = order;
         go('qr');
