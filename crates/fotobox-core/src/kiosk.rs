@@ -100,6 +100,8 @@ pub struct KioskInfo {
     pub max_copies: u64,
     pub providers: Providers,
     pub order_ttl_seconds: u64,
+    /// `camera.rotate`: degrees clockwise that turn the camera's picture upright.
+    pub camera_rotate: u64,
     /// The loopback API's address (filled by the Tauri shell; a browser page is served by it).
     pub api_url: Option<String>,
 }
@@ -139,6 +141,7 @@ pub async fn info(ctx: &AppContext) -> Result<KioskInfo, KioskError> {
         layouts,
         extra_copy: pricing.extra_copy,
         max_copies: pricing.max_copies,
+        camera_rotate: cfg.camera.rotate,
         providers: Providers {
             payme: cfg.payme_enabled(),
             click: cfg.click_enabled(),
