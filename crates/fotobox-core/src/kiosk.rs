@@ -312,7 +312,7 @@ pub async fn save_shot_to(
     }
     let ext = image_ext(&bytes)
         .ok_or_else(|| KioskError::Invalid("a shot must be JPEG or PNG bytes".into()))?;
-    fotobox_render::compose::check_shot_size(index, &bytes)
+    let (width, height) = fotobox_render::compose::check_shot_size(index, &bytes)
         .map_err(|e| KioskError::Invalid(e.to_string()))?;
     let dir = incoming_dir(ctx, &p);
     let n = bytes.len();
@@ -325,7 +325,7 @@ pub async fn save_shot_to(
     .await
     .map_err(|e| KioskError::Io(std::io::Error::other(e.to_string())))??;
     // A picture arrived: the page's camera works.
-    crate::maintenance::devices::camera_ok(ctx).await;
+    crate::maintenance::devices::camera_ok(ctx, width, height).await;
     Ok(ShotSaved {
         order_id: p.order_id,
         index,

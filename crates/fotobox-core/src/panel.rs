@@ -1141,6 +1141,33 @@ fn tunnel_json(ctx: &AppContext) -> serde_json::Value {
     })
 }
 
+/// Below this print resolution a layout's smallest slot looks soft: the Devices page warns.
+pub const LOW_DPI: u32 = 200;
+
+/// The camera as the page reported it, the size of its last still and, per layout, the print
+/// resolution that still gives in the layout's smallest slot (a warning under [`LOW_DPI`]).
+async fn camera_json(ctx: &AppContext) -> serde_json::Value {
+    let mut v = component_json(ctx, "camera");
+    let still = ctx.maintenance.camera_still();
+    v["still"] = match still {
+        Some((w, h)) => serde_json::json!({"width": w, "height": h}),
+        None => serde_json::Value::Null,
+    };
+    let mut layouts = Vec::new();
+    if let (Some((w, h)), Ok(set)) = (still, crate::photos::layouts(ctx).await) {
+        for name in set.names() {
+            let Some(l) = set.get(&name) else { continue };
+            if let Some(dpi) = l.effective_dpi(w, h) {
+                layouts.push(serde_json::json!({
+                    "name": name, "title": l.title, "dpi": dpi, "print_dpi": l.dpi, "low": dpi < LOW_DPI,
+                }));
+            }
+        }
+    }
+    v["layouts"] = serde_json::Value::Array(layouts);
+    v
+}
+
 /// Everything the Devices page shows; what nobody has reported yet is `"unknown"`.
 pub async fn devices(ctx: &AppContext) -> Result<serde_json::Value> {
     let db = ctx.store.path();
@@ -1176,7 +1203,7 @@ pub async fn devices(ctx: &AppContext) -> Result<serde_json::Value> {
     Ok(serde_json::json!({
         // The camera lives in the kiosk page (getUserMedia); it reports through the
         // maintenance state. Until it does, it is unknown.
-        "camera": component_json(ctx, "camera"),
+        "camera": camera_json(ctx).await,
         "printer": printer,
         "paper": paper,
         "database": {"path": db.display().to_string(),
