@@ -8,6 +8,7 @@
 pub mod backup;
 pub mod click;
 pub mod inflight;
+pub mod journal;
 pub mod maintenance;
 pub mod model;
 pub mod money;
@@ -18,6 +19,7 @@ pub mod pool;
 pub mod replay;
 pub mod staff;
 
+pub use journal::writer::Journal;
 pub use money::Sum;
 pub use payments::{ListFilter, Stats};
 pub use pool::{
