@@ -25,6 +25,8 @@ pub enum AlertKind {
     TunnelUp,
     DatabaseRestored,
     BackupFailed,
+    /// The payment journal cannot be written: provider callbacks are refused until it can.
+    JournalFailed,
     DiskLow,
     ClickPaidWithoutCallback,
     DailySummary,
@@ -43,6 +45,7 @@ impl AlertKind {
             AlertKind::TunnelUp => "tunnel_up",
             AlertKind::DatabaseRestored => "db_restored",
             AlertKind::BackupFailed => "backup_failed",
+            AlertKind::JournalFailed => "journal_failed",
             AlertKind::DiskLow => "disk_low",
             AlertKind::ClickPaidWithoutCallback => "click_paid_without_callback",
             AlertKind::DailySummary => "daily_summary",

@@ -14,6 +14,7 @@ pub mod backups;
 pub mod counters;
 pub mod devices;
 pub mod health;
+pub mod journal;
 pub mod metrics;
 pub mod recovery;
 pub mod retention;
