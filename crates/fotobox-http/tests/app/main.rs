@@ -12,6 +12,7 @@ mod photos_support;
 mod api;
 mod click_callbacks;
 mod doors;
+mod journal;
 mod kiosk;
 mod maintenance_alerts;
 mod maintenance_backups;
