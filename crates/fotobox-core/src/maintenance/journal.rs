@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use fotobox_store::journal::{self as jr, EntryId};
+use fotobox_store::maintenance as mq;
 use fotobox_store::{Journal, StoreError, WriteTx};
 
 use super::alerts::{self, AlertKind};
@@ -63,7 +64,8 @@ pub fn open(config: &Config, data_dir: &Path) -> Result<Journal, AppError> {
 /// Commit `tx`, which changed the provider state of order `payment_id`, after appending its
 /// second copy to the journal (`what` names the change, e.g. `click:complete`). When the journal
 /// cannot be written the change is rolled back, the error returned (the provider gets its
-/// system error and will ask again) and staff are alerted.
+/// system error and will ask again) and staff are alerted; the alert is resolved by the next
+/// change the journal takes.
 pub async fn commit(
     ctx: &AppContext,
     tx: WriteTx,
@@ -71,7 +73,14 @@ pub async fn commit(
     what: &str,
 ) -> Result<(), StoreError> {
     match ctx.journal.commit(tx, payment_id, what).await {
-        Ok(_) => Ok(()),
+        Ok(_) => {
+            if ctx.journal.take_recovered() {
+                tracing::info!("payment journal writable again");
+                let _ =
+                    mq::resolve_alerts(ctx.store.pool(), "journal_failed", ctx.clock.now()).await;
+            }
+            Ok(())
+        }
         Err(e) => {
             if matches!(e, StoreError::Io { .. }) {
                 ctx.metrics.count_error("journal");

@@ -271,6 +271,13 @@ async fn without_its_second_copy_no_payment_is_acknowledged() {
     let complete = prepare.to_complete(v["merchant_prepare_id"].as_i64().unwrap(), 0);
     assert_eq!(post_click(&app, COMPLETE_PATH, &complete).await["error"], 0);
     pm::create(&app, &id, pm::now_ms(&app), tiyin, &payme_order).await;
+    let alerts = mq::list_alerts(app.ctx.store.pool(), true, 10)
+        .await
+        .unwrap();
+    assert!(
+        !alerts.iter().any(|a| a.kind == "journal_failed"),
+        "resolved"
+    );
     let read = app.ctx.journal.read();
     assert_eq!(read.entries.len(), 3, "{read:?}");
     assert_eq!(read.unreadable_lines, 0);

@@ -50,6 +50,9 @@ struct State {
     /// line that reaches the disk.
     pending_voids: Vec<EntryId>,
     last: Option<EntryId>,
+    /// The last write failed; `recovered` is set by the next one that succeeds.
+    failing: bool,
+    recovered: bool,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
@@ -161,6 +164,8 @@ impl Journal {
                     next_seq: 1,
                     pending_voids: Vec::new(),
                     last: None,
+                    failing: false,
+                    recovered: false,
                 }),
             }),
         })
@@ -216,6 +221,15 @@ impl Journal {
             return Err(e.into());
         }
         Ok(id)
+    }
+
+    /// Whether a write succeeded after one had failed (once: the flag is cleared).
+    pub fn take_recovered(&self) -> bool {
+        self.inner
+            .state
+            .lock()
+            .map(|mut s| std::mem::take(&mut s.recovered))
+            .unwrap_or(false)
     }
 
     /// The newest entry written by this handle.
@@ -292,9 +306,22 @@ impl Inner {
         if body.is_none() && st.pending_voids.is_empty() {
             return Ok(None);
         }
+        let written = Self::write_locked(&self.dir, &mut st, body);
+        match &written {
+            Ok(_) if st.failing => {
+                st.failing = false;
+                st.recovered = true;
+            }
+            Ok(_) => {}
+            Err(_) => st.failing = true,
+        }
+        written
+    }
+
+    fn write_locked(dir: &Path, st: &mut State, body: Option<Body>) -> Result<Option<EntryId>> {
         if st.file.is_none() {
             let mut n = st.segment;
-            let file = create_segment(&self.dir, &mut n)?;
+            let file = create_segment(dir, &mut n)?;
             st.segment = n;
             st.file = Some(file);
         }
@@ -313,7 +340,7 @@ impl Inner {
             }
             None => None,
         };
-        let path = self.dir.join(line::segment_name(st.segment));
+        let path = dir.join(line::segment_name(st.segment));
         let written = match st.file.as_mut() {
             Some(f) => f.write_all(&buf).and_then(|_| f.sync_data()),
             None => Ok(()),
