@@ -1,14 +1,14 @@
 //! How recovery applies journal entries to the restored database: idempotent upserts keyed by
-//! row id and checked against the provider's ids, that only ever move a row forward in its state
-//! machine (so an entry never undoes a later state read from the damaged file, and replaying
-//! twice changes nothing the second time).
+//! the order's and the providers' ids (`order_id`, `payme_id`, `click_trans_id`; row ids kept
+//! when free) that only ever move a row forward in its state machine (so an entry never undoes a
+//! later state read from the damaged file, and replaying twice changes nothing the second time).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 use sqlx::SqliteConnection;
 
-use super::line::{row_from_json, Body, Entry, EntryId, JournalRead};
+use super::line::{row_from_json, Body, Entry, EntryId, JournalRead, JsonRow};
 use super::snapshot::SNAPSHOT;
 use crate::maintenance::{self as m, GenericRow, SqlValue};
 use crate::pool::{Result, Store};
@@ -99,24 +99,12 @@ pub async fn replay(target: &Store, reads: &[JournalRead]) -> Result<JournalRepl
     }
     let mut tx = target.begin_write().await?;
     let mut columns: HashMap<&str, Vec<String>> = HashMap::new();
+    for (table, _) in SNAPSHOT {
+        columns.insert(table, m::table_columns(&mut tx, table).await?);
+    }
     for entry in todo {
-        let Body::Change { rows, .. } = &entry.body else {
-            continue;
-        };
-        for (table, _) in SNAPSHOT {
-            let Some(list) = rows.get(table) else {
-                continue;
-            };
-            if !columns.contains_key(table) {
-                columns.insert(table, m::table_columns(&mut tx, table).await?);
-            }
-            let cols = columns.get(table).map(Vec::as_slice).unwrap_or(&[]);
-            for json in list {
-                match row_from_json(json) {
-                    Some(row) => apply_row(&mut tx, table, cols, &row, &mut report).await,
-                    None => JournalReplayReport::bump(&mut report.skipped, table),
-                }
-            }
+        if let Body::Change { rows, .. } = &entry.body {
+            apply_entry(&mut tx, rows, &columns, &mut report).await;
         }
     }
     tx.commit().await?;
@@ -134,8 +122,16 @@ fn text<'a>(row: &'a GenericRow, col: &str) -> &'a str {
     }
 }
 
-/// The provider's (or the order's) own id of a row: the same row id must name the same thing.
-fn identity(table: &str) -> Option<&'static str> {
+fn set(row: &mut GenericRow, col: &str, v: SqlValue) {
+    match row.iter_mut().find(|(c, _)| c == col) {
+        Some(slot) => slot.1 = v,
+        None => row.push((col.to_string(), v)),
+    }
+}
+
+/// The key a row is upserted by: the order's id and the providers' ids, which the providers
+/// and staff know it by (row ids are kept when free, but a row id can have been reused).
+fn key_of(table: &str) -> Option<&'static str> {
     match table {
         "payments" => Some("order_id"),
         "payme_transactions" => Some("payme_id"),
@@ -164,29 +160,70 @@ fn rank(table: &str, row: &GenericRow) -> i64 {
     }
 }
 
+/// Equal in every column the table has but `id`.
 fn same(a: &GenericRow, b: &GenericRow, columns: &[String]) -> bool {
-    columns.iter().all(|c| value(a, c) == value(b, c))
+    columns
+        .iter()
+        .filter(|c| *c != "id")
+        .all(|c| value(a, c) == value(b, c))
 }
 
-async fn apply_row(
+/// Apply one change: the payment row first; its rows then point at the payment's id in this
+/// database (which differs from the journal's when that id was taken by another order). When
+/// the payment row cannot be applied, neither can the rest of the entry.
+async fn apply_entry(
     conn: &mut SqliteConnection,
-    table: &str,
-    columns: &[String],
-    row: &GenericRow,
+    rows: &BTreeMap<String, Vec<JsonRow>>,
+    columns: &HashMap<&str, Vec<String>>,
     report: &mut JournalReplayReport,
 ) {
-    let outcome = match identity(table) {
-        Some(key) => upsert_forward(conn, table, key, columns, row).await,
-        None => insert_once(conn, table, columns, row).await,
-    };
-    match outcome {
-        Ok(Applied::Inserted) => JournalReplayReport::bump(&mut report.inserted, table),
-        Ok(Applied::Updated) => JournalReplayReport::bump(&mut report.updated, table),
-        Ok(Applied::Current) => {}
-        Ok(Applied::Conflict) => JournalReplayReport::bump(&mut report.skipped, table),
-        Err(e) => {
-            tracing::warn!(table, error = %e, "journal replay: row not applied");
-            JournalReplayReport::bump(&mut report.skipped, table);
+    let mut payment: Option<(SqlValue, i64)> = None;
+    for (table, _) in SNAPSHOT {
+        let Some(list) = rows.get(table) else {
+            continue;
+        };
+        let cols = columns.get(table).map(Vec::as_slice).unwrap_or(&[]);
+        for json in list {
+            let Some(mut row) = row_from_json(json) else {
+                JournalReplayReport::bump(&mut report.skipped, table);
+                continue;
+            };
+            if table != "payments" && value(&row, "payment_id").is_some() {
+                match &payment {
+                    Some((journal_id, id)) if value(&row, "payment_id") == Some(journal_id) => {
+                        set(&mut row, "payment_id", SqlValue::Int(*id));
+                    }
+                    _ => {
+                        JournalReplayReport::bump(&mut report.skipped, table);
+                        continue;
+                    }
+                }
+            }
+            let outcome = match key_of(table) {
+                Some(key) => upsert_forward(conn, table, key, cols, &mut row).await,
+                None => insert_once(conn, table, cols, &row).await,
+            };
+            match outcome {
+                Ok((applied, id)) => {
+                    match applied {
+                        Applied::Inserted => JournalReplayReport::bump(&mut report.inserted, table),
+                        Applied::Updated => JournalReplayReport::bump(&mut report.updated, table),
+                        Applied::Current => {}
+                    }
+                    if table == "payments" {
+                        let journal_id = rows
+                            .get(table)
+                            .and_then(|l| l.first())
+                            .and_then(|r| r.get("id"))
+                            .and_then(super::line::value_from_json);
+                        payment = journal_id.map(|j| (j, id));
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(table, error = %e, "journal replay: row not applied");
+                    JournalReplayReport::bump(&mut report.skipped, table);
+                }
+            }
         }
     }
 }
@@ -196,30 +233,65 @@ enum Applied {
     Updated,
     /// The database already has this state or a later one.
     Current,
-    Conflict,
 }
 
-/// Payments and provider transactions: insert when missing; when present (and the same thing),
-/// overwrite only with a later state (for an order of the same status, a later `updated_at`).
+/// Insert `row` under its own id when that is free, else under a fresh one; returns the id.
+async fn insert_keeping_id(
+    conn: &mut SqliteConnection,
+    table: &str,
+    columns: &[String],
+    row: &GenericRow,
+) -> Result<i64> {
+    let own = match value(row, "id") {
+        Some(SqlValue::Int(id)) if m::row_by_id(conn, table, *id).await?.is_none() => Some(*id),
+        _ => None,
+    };
+    if let Some(id) = own {
+        m::insert_generic(conn, table, columns, row).await?;
+        return Ok(id);
+    }
+    let without: GenericRow = row.iter().filter(|(c, _)| c != "id").cloned().collect();
+    m::insert_generic(conn, table, columns, &without).await?;
+    let (id,): (i64,) = sqlx::query_as("SELECT last_insert_rowid()")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(id)
+}
+
+/// Payments and provider transactions, by their key: inserted when missing; when present,
+/// overwritten only with a later state (for an order of the same status, a later
+/// `updated_at`). Returns what happened and the row's id in this database.
 async fn upsert_forward(
     conn: &mut SqliteConnection,
     table: &str,
     key: &str,
     columns: &[String],
-    row: &GenericRow,
-) -> Result<Applied> {
-    let Some(SqlValue::Int(id)) = value(row, "id").cloned() else {
-        return Ok(Applied::Conflict);
+    row: &mut GenericRow,
+) -> Result<(Applied, i64)> {
+    let Some(k) = value(row, key).cloned() else {
+        return Err(crate::pool::StoreError::Invalid(format!(
+            "journal row of {table} without {key}"
+        )));
     };
-    let Some(existing) = m::row_by_id(conn, table, id).await? else {
-        m::insert_generic(conn, table, columns, row).await?;
-        return Ok(Applied::Inserted);
+    let sql = format!(
+        "SELECT * FROM \"{}\" WHERE \"{}\" = ?",
+        m::quote_ident(table),
+        m::quote_ident(key)
+    );
+    let found = m::bind_all(sqlx::query(&sql), &[&k])
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(existing) = found.as_ref().map(m::generic) else {
+        let id = insert_keeping_id(conn, table, columns, row).await?;
+        return Ok((Applied::Inserted, id));
     };
-    if value(&existing, key) != value(row, key) {
-        return Ok(Applied::Conflict);
-    }
+    let Some(SqlValue::Int(id)) = value(&existing, "id").cloned() else {
+        return Err(crate::pool::StoreError::Invalid(format!(
+            "{table} row without an id"
+        )));
+    };
     if same(&existing, row, columns) {
-        return Ok(Applied::Current);
+        return Ok((Applied::Current, id));
     }
     let (ours, theirs) = (rank(table, row), rank(table, &existing));
     let later = ours > theirs
@@ -227,52 +299,53 @@ async fn upsert_forward(
             && table == "payments"
             && text(row, "updated_at") > text(&existing, "updated_at"));
     if !later {
-        return Ok(Applied::Current);
+        return Ok((Applied::Current, id));
     }
+    set(row, "id", SqlValue::Int(id));
     m::update_generic(conn, table, columns, row).await?;
-    Ok(Applied::Updated)
+    Ok((Applied::Updated, id))
 }
 
-/// Append-only rows (events, fiscal receipts): inserted unless an identical row is there; under
-/// a fresh id when their id has been reused by another row.
+/// Append-only rows (events, fiscal receipts): inserted once (unless an identical row is there),
+/// under a fresh id when theirs has been reused by another row.
 async fn insert_once(
     conn: &mut SqliteConnection,
     table: &str,
     columns: &[String],
     row: &GenericRow,
-) -> Result<Applied> {
+) -> Result<(Applied, i64)> {
     let content: GenericRow = row
         .iter()
         .filter(|(c, _)| c != "id" && columns.contains(c))
         .cloned()
         .collect();
-    if content.is_empty() {
-        return Ok(Applied::Conflict);
-    }
     let cond = content
         .iter()
         .map(|(c, _)| format!("\"{}\" IS ?", m::quote_ident(c)))
         .collect::<Vec<_>>()
         .join(" AND ");
+    if content.is_empty() {
+        return Err(crate::pool::StoreError::Invalid(format!(
+            "empty journal row of {table}"
+        )));
+    }
     let sql = format!(
-        "SELECT 1 FROM \"{}\" WHERE {cond} LIMIT 1",
+        "SELECT * FROM \"{}\" WHERE {cond} LIMIT 1",
         m::quote_ident(table)
     );
     let values: Vec<&SqlValue> = content.iter().map(|(_, v)| v).collect();
-    if m::bind_all(sqlx::query(&sql), &values)
+    let found = m::bind_all(sqlx::query(&sql), &values)
         .fetch_optional(&mut *conn)
-        .await?
-        .is_some()
+        .await?;
+    if let Some(SqlValue::Int(id)) = found
+        .as_ref()
+        .map(m::generic)
+        .and_then(|r| value(&r, "id").cloned())
     {
-        return Ok(Applied::Current);
+        return Ok((Applied::Current, id));
     }
-    let id_free = match value(row, "id") {
-        Some(SqlValue::Int(id)) => m::row_by_id(conn, table, *id).await?.is_none(),
-        _ => false,
-    };
-    let to_insert = if id_free { row } else { &content };
-    m::insert_generic(conn, table, columns, to_insert).await?;
-    Ok(Applied::Inserted)
+    let id = insert_keeping_id(conn, table, columns, row).await?;
+    Ok((Applied::Inserted, id))
 }
 
 #[cfg(test)]
@@ -381,7 +454,46 @@ mod tests {
         older.entries.truncate(1);
         let back = replay(&target, &[older]).await.unwrap();
         assert_eq!(back.total_applied(), 0, "{back:?}");
-        assert_eq!(target.payment_by_id(pid).await.unwrap(), Some(want));
+        assert_eq!(target.payment_by_id(pid).await.unwrap(), Some(want.clone()));
+
+        // Into a database where another order took the row id: the order goes in under a new
+        // id, its attempt and events follow it, the attempt keeps its id (Click knows it).
+        let reused = store(&dir, "reused.db").await;
+        let mut tx = reused.begin_write().await.unwrap();
+        let other = q::insert_payment(
+            &mut tx,
+            &q::NewPayment {
+                order_id: "OTHER",
+                amount: Sum::new(5_000),
+                payment_type: Provider::Payme,
+                template_name: None,
+                copies: 1,
+                expires_at: Utc::now(),
+                now: Utc::now(),
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(other.id, pid);
+        let r = replay(&reused, std::slice::from_ref(&read)).await.unwrap();
+        assert_eq!(r.skipped.values().sum::<u64>(), 0, "{r:?}");
+        let moved = reused
+            .payment_by_order_id("ORDER-1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_ne!(moved.id, pid);
+        assert_eq!(moved.status, want.status);
+        let attempts = reused
+            .click_transactions_for_payment(moved.id)
+            .await
+            .unwrap();
+        assert_eq!(attempts.len(), 1);
+        assert_eq!(attempts[0].id, want_click[0].id);
+        assert_eq!(attempts[0].state, "confirmed");
+        assert_eq!(reused.events_for_payment(moved.id).await.unwrap().len(), 2);
+        assert!(reused.events_for_payment(pid).await.unwrap().is_empty());
 
         // A voided entry and entries before a reset are not replayed.
         let empty = store(&dir, "empty.db").await;
