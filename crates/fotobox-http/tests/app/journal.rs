@@ -282,3 +282,47 @@ async fn without_its_second_copy_no_payment_is_acknowledged() {
     assert_eq!(read.entries.len(), 3, "{read:?}");
     assert_eq!(read.unreadable_lines, 0);
 }
+
+#[tokio::test]
+async fn what_staff_cleared_does_not_come_back_from_the_journal() {
+    use fotobox_core::panel::{self, Actor};
+    let app = app("", "").await;
+    let (cleared, _) = pay_with_click(&app).await;
+    panel::clear(&app.ctx, Actor::Token, "CLEAR", true)
+        .await
+        .unwrap();
+    backups::run_backup(&app.ctx).await.unwrap();
+    let (kept, _) = pay_with_click(&app).await;
+    let want = record(&app, &kept).await.unwrap();
+
+    let db = app.ctx.store.path().to_path_buf();
+    let (size,): (i64,) = sqlx::query_as("PRAGMA page_size")
+        .fetch_one(app.ctx.store.pool())
+        .await
+        .unwrap();
+    let page = root_page(&app, "payments").await;
+    mq::checkpoint(app.ctx.store.pool()).await.unwrap();
+    let TestApp { ctx, dir } = app;
+    ctx.store.close().await;
+    drop(ctx);
+    overwrite_page(&db, page, size as u64);
+
+    let app = TestApp {
+        ctx: context(dir.path(), "", "").await,
+        dir,
+    };
+    assert_eq!(
+        record(&app, &kept).await,
+        Some(want),
+        "paid after the clear"
+    );
+    assert!(
+        app.ctx
+            .store
+            .payment_by_order_id(&cleared)
+            .await
+            .unwrap()
+            .is_none(),
+        "cleared by staff, not brought back"
+    );
+}
