@@ -99,10 +99,15 @@ test('Payme order, English, two copies, one retake: attract to thank-you and bac
   await page.click('#copies-next');
   await waitScreen(page, 'payment');
   await snap(page, 'payment');
+  const created = page.waitForResponse((r) => r.url().endsWith('/api/generate-qr'));
   await page.click('[data-provider=payme]');
   await waitScreen(page, 'qr');
   const orderId = (await state(page)).order;
   assert.match(orderId, /^[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+  // The customer chose English: Payme's checkout opens in English (`l=en` in the link).
+  const payUrl = (await (await created).json()).pay_url;
+  const params = Buffer.from(payUrl.split('/').pop(), 'base64').toString().split(';');
+  assert.ok(params.includes('l=en'), params.join(';'));
   assert.equal(await text(page, '#qr-amount'), '35,000 UZS');
   assert.match(await text(page, '#qr-countdown'), /^\d+:\d\d$/);
   assert.equal(await page.locator('#qr-code svg').count(), 1);
@@ -178,7 +183,13 @@ test('Click order, Russian, untouched after paying: hard timeouts carry it to pr
       await new Promise((r) => setTimeout(r, 30));
     }
   })();
-  await payAndTime(page, orderId);
+  // Sandbox mode: the mark is on the screen and the customer pays with the page's own control
+  // (the Click simulator over the real callback listener), no outside help.
+  assert.ok(await page.isVisible('#sandbox-mark'));
+  assert.match(await text(page, '#sandbox-mark'), /^SANDBOX/);
+  assert.ok(await page.isVisible('#qr-simulate'));
+  await page.click('#qr-simulate');
+  await waitScreen(page, 'paid', 10000);
   // No touch from here on: review, preview and thank-you time out forward.
   await waitScreen(page, 'thanks', 60000);
   watching = false;
@@ -274,6 +285,48 @@ test('Timeouts: idle unpaid screens and an unpaid QR code go back to attract and
   await waitScreen(page, 'attract', 8000);
   await waitFor(async () => (await server.call('GET', `/api/payment-status/${orderId}`)).body.status === 'canceled',
     { what: 'order cancelled after the QR timeout' });
+  await page.context().close();
+});
+
+test('A payment still under way when the QR expires: a bounded wait, then a clear message, staff alerted, attract', async () => {
+  const page = await open('?timeouts=language:5,layout:5,copies:5,payment:5,qr:2,qrWait:3,qrGiveUp:3');
+  // The page carries its kiosk key; a caller without it is refused.
+  const key = await page.evaluate(() => document.querySelector('meta[name="fotobox-kiosk-key"]').content);
+  assert.match(key, /^[0-9a-f]{64}$/);
+  await page.click('#s-attract');
+  await page.click('[data-lang=en]');
+  await page.click('[data-layout=postcard]');
+  await page.click('#copies-next');
+  await page.click('[data-provider=payme]');
+  await waitScreen(page, 'qr');
+  const orderId = (await state(page)).order;
+  const cancels = [];
+  page.on('request', (r) => { if (r.url().endsWith('/cancel')) cancels.push(r.url()); });
+  assert.equal((await fetch(`${server.api}/api/orders/${orderId}/cancel`, { method: 'POST' })).status, 401);
+  // The customer opened the payment in the Payme app: Payme created its transaction (state 1).
+  const info = await (await server.call('GET', `/api/payment-status/${orderId}`)).body;
+  const rpc = await fetch(`${server.callback}/api/payme/webhook`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from('Paycom:e2e-payme-test-key').toString('base64')}` },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'CreateTransaction',
+      params: { id: 'e2e0000000000000000000a1', time: Date.now(), amount: info.amount * 100, account: { order_id: orderId } } }),
+  }).then((r) => r.json());
+  assert.equal(rpc.result && rpc.result.state, 1, JSON.stringify(rpc));
+  await waitScreen(page, 'qrwait', 8000);
+  assert.match(await text(page, '#qrwait-countdown'), /^\d+:\d\d$/);
+  await snap(page, 'qr-payment-under-way');
+  await waitScreen(page, 'qrgiveup', 8000);
+  assert.match(await text(page, '#qrgiveup-body'), new RegExp(orderId));
+  await snap(page, 'qr-payment-unconfirmed');
+  await waitScreen(page, 'attract', 8000);
+  // Staff were told, and the order was left for them (not cancelled under the provider).
+  const alerts = await server.call('GET', '/api/staff/alerts');
+  assert.ok(JSON.stringify(alerts.body).includes(`payment_unconfirmed:${orderId}`), JSON.stringify(alerts.body));
+  assert.equal((await server.call('GET', `/api/payment-status/${orderId}`)).body.status, 'pending');
+  // No storm after the deadline (it used to call cancel every 250 ms): one try at the deadline.
+  assert.equal(cancels.length, 1, JSON.stringify(cancels));
+  // That one cancel is refused (409: the payment is under way); the browser logs it, nothing else.
+  assert.deepEqual(page.errors.filter((e) => !e.includes('status of 409')), []);
   await page.context().close();
 });
 

@@ -1,7 +1,7 @@
 // Shared helpers of the end-to-end suites: a `fotobox serve` in sandbox mode on a temp data dir
 // and port 0, chromium through playwright-core, screenshots into test-artifacts/.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, readdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, readdirSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,10 +55,12 @@ export async function startServe(extraEnv = {}) {
     ...addrs,
     dataDir,
     log: () => log,
+    /** A call as a staff tool makes it: with the staff token the server generated into its data dir
+     * (the endpoints that take an order id want the kiosk key or this token). */
     async call(method, path, body) {
-      const r = await fetch(addrs.api + path, {
-        method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined,
-      });
+      const headers = { authorization: `Bearer ${readFileSync(join(dataDir, 'staff_token'), 'utf8').trim()}` };
+      if (body) headers['content-type'] = 'application/json';
+      const r = await fetch(addrs.api + path, { method, headers, body: body ? JSON.stringify(body) : undefined });
       const text = await r.text();
       let json; try { json = JSON.parse(text); } catch { json = text; }
       return { status: r.status, body: json };

@@ -127,7 +127,12 @@ test('Tauri window: attract → QR, paid by the simulator arrives as an event, m
   await snap('03-qr');
 
   const t0 = Date.now();
-  const r = await fetch(`${info.api_url}/api/test-payment/${orderId}`, { method: 'POST' });
+  // The shell hands the page this boot's kiosk key; without it the API refuses the order's endpoints.
+  const key = await execAsync("const done = arguments[arguments.length - 1]; window.__TAURI__.core.invoke('kiosk_key').then(done, (e) => done('ERR ' + e));");
+  assert.match(key, /^[0-9a-f]{64}$/);
+  const refused = await fetch(`${info.api_url}/api/test-payment/${orderId}`, { method: 'POST' });
+  assert.equal(refused.status, 401);
+  const r = await fetch(`${info.api_url}/api/test-payment/${orderId}`, { method: 'POST', headers: { 'x-fotobox-kiosk-key': key } });
   const t1 = Date.now();
   assert.equal(r.status, 200, await r.text());
   await waitScreen('paid', 10000);

@@ -29,5 +29,5 @@ if [ "$what" != tauri ]; then
 fi
 if [ "$what" != browser ]; then
   echo "== e2e: Tauri window (tauri-driver + WebKitWebDriver under Xvfb)"
-  xvfb-run -a -s "-screen 0 1920x1080x24 -nolisten tcp" node --test --test-concurrency=1 e2e/tauri.test.js
+  xvfb-run -a -s "-screen 0 1920x1080x24 -nolisten tcp" node --test --test-concurrency=1 e2e/tauri.test.js e2e/tauri-signal.test.js
 fi

@@ -109,16 +109,23 @@ async fn create_order(
     payment_type: String,
     template: String,
     copies: i64,
+    lang: Option<String>,
 ) -> Result<OrderView, CommandError> {
     let provider = Provider::parse(&payment_type)
         .ok_or_else(|| OrderError::Invalid(format!("unknown payment type {payment_type:?}")))?;
-    Ok(orders::create_order(
+    let lang = match lang.as_deref() {
+        None => fotobox_core::paylink::Lang::default(),
+        Some(l) => fotobox_core::paylink::Lang::parse(l)
+            .ok_or_else(|| OrderError::Invalid(format!("unknown language {l:?}")))?,
+    };
+    Ok(orders::create_order_in(
         &shell.ctx,
         OrderRequest::Priced {
             provider,
             template,
             copies,
         },
+        lang,
     )
     .await?)
 }
@@ -150,19 +157,28 @@ async fn check_payment(
 }
 
 /// One shot as raw JPEG/PNG bytes (`invoke('upload_shot', bytes, {headers})`), with the headers
-/// `order-id` and `shot-index`.
+/// `order-id` and `shot-index`. Like the HTTP door: the size, the order and the index are checked
+/// before the bytes are copied, and the copy is made in one of the few upload slots.
 #[tauri::command]
 async fn upload_shot(
     shell: tauri::State<'_, Shell>,
     request: tauri::ipc::Request<'_>,
 ) -> Result<kiosk::ShotSaved, CommandError> {
     let (order_id, index, bytes) = shot_request(&request)?;
-    Ok(kiosk::save_shot(&shell.ctx, &order_id, index, bytes).await?)
+    if bytes.len() > kiosk::MAX_SHOT_BYTES {
+        return Err(CommandError {
+            kind: "bad_request",
+            message: "the picture is too large".into(),
+        });
+    }
+    let target = kiosk::shot_target(&shell.ctx, &order_id, index).await?;
+    let _slot = shell.ctx.heavy.upload().await;
+    Ok(kiosk::save_shot_to(&shell.ctx, target, bytes.to_vec()).await?)
 }
 
-fn shot_request(
-    request: &tauri::ipc::Request<'_>,
-) -> Result<(String, usize, Vec<u8>), CommandError> {
+fn shot_request<'a>(
+    request: &'a tauri::ipc::Request<'_>,
+) -> Result<(String, usize, &'a [u8]), CommandError> {
     let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
     let bad = |m: &str| CommandError {
         kind: "bad_request",
@@ -173,7 +189,7 @@ fn shot_request(
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| bad("missing or bad shot-index header"))?;
     match request.body() {
-        tauri::ipc::InvokeBody::Raw(bytes) => Ok((order_id.to_string(), index, bytes.clone())),
+        tauri::ipc::InvokeBody::Raw(bytes) => Ok((order_id.to_string(), index, bytes.as_slice())),
         _ => Err(bad("the shot must be sent as raw bytes")),
     }
 }
@@ -228,6 +244,23 @@ fn ui_ready(shell: tauri::State<'_, Shell>) {
     let ms = shell.started.elapsed().as_millis() as u64;
     tracing::info!(ms, "kiosk UI ready (attract screen drawn)");
     eprintln!("kiosk: attract screen drawn {ms} ms after start");
+}
+
+/// Sandbox only: the page's "simulate payment" control (the provider's simulator over the real
+/// callback listener). Live mode: not found.
+#[tauri::command]
+async fn simulate_payment(
+    shell: tauri::State<'_, Shell>,
+    order_id: String,
+) -> Result<fotobox_core::sandbox::Simulated, CommandError> {
+    Ok(fotobox_core::sandbox::simulate_payment(&shell.ctx, &order_id).await?)
+}
+
+/// This boot's kiosk key, for the page's HTTP calls (the API listener writes it into the page it
+/// serves; this window's page gets it here).
+#[tauri::command]
+fn kiosk_key(shell: tauri::State<'_, Shell>) -> String {
+    shell.ctx.kiosk_key.expose().to_string()
 }
 
 /// The key the staff panel in this window logs in with (with the PIN; never the staff token).
@@ -289,6 +322,17 @@ fn start_core(app: &mut tauri::App, started: Instant) -> Result<(), Box<dyn std:
     if mock_camera {
         enable_mock_camera(app);
     }
+    // `systemctl stop` and the machine's shutdown: SIGTERM/SIGINT end the app the way the staff
+    // exit does; `RunEvent::Exit` then shuts the core down gracefully (in-flight callbacks finish,
+    // the tunnel's process group is stopped, the database closes) and the process exits 0.
+    let handle = app.handle().clone();
+    tauri::async_runtime::spawn(async move {
+        fotobox_http::server::shutdown_signal().await;
+        if let Some(shell) = handle.try_state::<Shell>() {
+            shell.may_close.store(true, Ordering::SeqCst);
+        }
+        handle.exit(0);
+    });
     Ok(())
 }
 
@@ -362,6 +406,8 @@ fn main() {
             call_staff,
             ui_ready,
             staff_window_key,
+            kiosk_key,
+            simulate_payment,
             exit_kiosk
         ])
         .build(tauri::generate_context!());

@@ -4,7 +4,7 @@
 // Invariants: an unpaid session always has a timeout back to attract (and cancels its order);
 // a paid session only moves forward (hard timeouts keep shots and start printing) and leaves
 // only when its prints are done or staff were called. No money is asked for without a camera.
-import { backend } from './backend.js';
+import { backend, loadKioskKey } from './backend.js';
 import * as i18n from './i18n.js';
 import { timeouts, applyOverrides, fromUrl } from './config.js';
 import * as camera from './camera.js';
@@ -172,7 +172,7 @@ enter.payment = () => {
         const problem = await readyToSell(S.copies);
         if (session !== S.session || S.screen !== 'payment') return;
         if (problem) { outOfService(problem); return; }
-        const order = await backend.createOrder({ provider: b.dataset.provider, template: S.layout.name, copies: S.copies });
+        const order = await backend.createOrder({ provider: b.dataset.provider, template: S.layout.name, copies: S.copies, lang: i18n.lang() });
         if (session !== S.session || S.screen !== 'payment') { backend.cancel(order.order_id).catch(() => {}); return; }
         S.order = order;
         go('qr');
@@ -204,10 +204,12 @@ enter.qr = () => {
   let deadline = Date.parse(o.expires_at);
   if (!Number.isFinite(deadline)) deadline = Date.now() + 600000;
   if (timeouts.qr > 0) deadline = Math.min(deadline, Date.now() + timeouts.qr * 1000);
+  // Once at the deadline (not at every tick after it): cancel, or wait for a payment under way.
+  let expiring = false;
   const tick = () => {
     const left = deadline - Date.now();
-    $('qr-countdown').textContent = fmtClock(left);
-    if (left <= 0) expireQr();
+    $('qr-countdown').textContent = fmtClock(Math.max(0, left));
+    if (left <= 0 && !expiring) { expiring = true; expireQr(); }
   };
   tick();
   every(0.25, tick);
@@ -222,6 +224,16 @@ enter.qr = () => {
     $('qr-paid-note').hidden = false;
     setTimeout(() => { if (S.order === o) { paidBtn.disabled = false; $('qr-paid-note').hidden = true; } }, 10000);
     if (o.payment_type === 'click') await backend.checkPaid(o.order_id).catch(() => {});
+    pollStatus(o.order_id);
+  };
+  // Sandbox mode: pay from the screen through the provider's simulator (the real callback
+  // listener, the real signatures); the payment arrives like a real one (event or poll).
+  const sim = $('qr-simulate');
+  sim.hidden = !sandbox();
+  sim.disabled = false;
+  sim.onclick = async () => {
+    sim.disabled = true;
+    try { await backend.simulatePay(o.order_id); } catch { sim.disabled = false; }
     pollStatus(o.order_id);
   };
   back(async () => {
@@ -245,10 +257,41 @@ async function expireQr() {
     // Under way or already paid: the status decides; check once more before leaving.
     const st = await backend.status(o.order_id).catch(() => null);
     if (st && st.status === 'success') { markPaid('poll'); return; }
-    if (st && st.status === 'pending') return; // a provider transaction is still running: keep waiting
+    // A provider transaction is still running: wait for it, for a bounded time.
+    if (st && st.status === 'pending') { if (S.order === o && !S.paid) go('qrwait'); return; }
   }
   if (S.order === o && !S.paid) { S.order = null; home(); }
 }
+
+// The QR expired while the customer's payment was under way in the provider's app (a Payme
+// transaction created, a Click attempt prepared): wait a bounded time for it to finish; a payment
+// that ends arrives as usual (event or poll) and starts the session.
+enter.qrwait = () => {
+  const o = S.order;
+  $('qrwait-body').textContent = t('qrwait.body', { provider: t(`provider.${o.payment_type}`) });
+  $('qrwait-order').textContent = o.order_id;
+  const until = Date.now() + timeouts.qrWait * 1000;
+  const tick = () => {
+    const left = until - Date.now();
+    $('qrwait-countdown').textContent = fmtClock(Math.max(0, left));
+    if (left <= 0 && S.screen === 'qrwait') go('qrgiveup');
+  };
+  tick();
+  every(0.25, tick);
+  every(timeouts.statusPoll, () => pollStatus(o.order_id));
+};
+
+// Still not confirmed: tell the customer what to do, alert staff (the order stays in the panel;
+// paid later, it shows as "paid, not started" with the start-this-session action), go home.
+enter.qrgiveup = () => {
+  const o = S.order;
+  $('qrgiveup-body').textContent = t('qrgiveup.body', { order: o.order_id });
+  backend.callStaff(o.order_id, 'payment').catch(() => {});
+  const leave = () => { if (S.screen === 'qrgiveup' && !S.paid) { S.order = null; home(); } };
+  $('qrgiveup-ok').onclick = leave;
+  later(timeouts.qrGiveUp, leave);
+  every(timeouts.statusPoll, () => pollStatus(o.order_id));
+};
 
 async function pollStatus(id) {
   try {
@@ -260,7 +303,7 @@ async function pollStatus(id) {
 function onStatus(ev, via) {
   if (!S.order || ev.order_id !== S.order.order_id) return;
   if (ev.status === 'success') markPaid(via);
-  else if (ev.status === 'canceled' && !S.paid && S.screen === 'qr' && S.cancelling !== ev.order_id) {
+  else if (ev.status === 'canceled' && !S.paid && (S.screen === 'qr' || S.screen === 'qrwait') && S.cancelling !== ev.order_id) {
     S.order = null;
     home();
   }
@@ -501,10 +544,14 @@ async function startHandedSession(orderId) {
   return true;
 }
 
+/** Sandbox mode (simulated payments): a mark on every screen and a pay control on the QR. */
+const sandbox = () => !!(S.info && S.info.mode === 'sandbox');
+
 async function boot() {
   lockDown();
   fromUrl();
   i18n.setLang(i18n.DEFAULT_LANG);
+  await loadKioskKey();
   backend.onStatus((ev) => onStatus(ev, 'event'));
   $('btn-help').onclick = () => staff('help');
   // js/staff-gesture.js (the staff panel's module) adds openStaff() and the hidden corner gesture.
@@ -518,7 +565,7 @@ async function boot() {
     },
   });
   for (;;) {
-    try { S.info = await backend.info(); break; } catch {
+    try { S.info = await backend.info(); $('sandbox-mark').hidden = !sandbox(); break; } catch {
       document.body.classList.remove('booting');
       if (S.screen !== 'outofservice') go('outofservice', 'offline');
       await new Promise((r) => setTimeout(r, 2000));

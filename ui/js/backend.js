@@ -9,6 +9,22 @@ export class BackendError extends Error {
   constructor(kind, message, status) { super(message); this.kind = kind; this.status = status; }
 }
 
+// The per-boot kiosk key: the endpoints that take an order id and the event stream want it
+// (header X-Fotobox-Kiosk-Key). The API listener writes it into the page it serves (a meta tag);
+// the Tauri shell hands it over through the `kiosk_key` command.
+const KEY_META = document.querySelector('meta[name="fotobox-kiosk-key"]');
+let kioskKey = (KEY_META && KEY_META.content) || '';
+export async function loadKioskKey() {
+  if (!kioskKey && isTauri) {
+    try { kioskKey = await tauri.core.invoke('kiosk_key'); } catch { /* older shell: invoke() only */ }
+  }
+  return kioskKey;
+}
+function keyHeaders(h = {}) {
+  if (kioskKey) h['x-fotobox-kiosk-key'] = kioskKey;
+  return h;
+}
+
 function kindOf(status) {
   return { 400: 'bad_request', 404: 'not_found', 409: 'conflict', 503: 'unavailable' }[status] || 'internal';
 }
@@ -22,7 +38,7 @@ async function invoke(cmd, args, options) {
 }
 
 async function http(method, path, body, raw = false) {
-  const init = { method, headers: {} };
+  const init = { method, headers: keyHeaders() };
   if (body instanceof Blob || body instanceof ArrayBuffer || ArrayBuffer.isView(body)) {
     init.body = body;
     init.headers['content-type'] = body.type || 'application/octet-stream';
@@ -50,9 +66,10 @@ export const backend = {
   isTauri,
   info: () => (isTauri ? invoke('kiosk_info') : http('GET', '/api/kiosk/info')),
   readiness: (copies = 1) => (isTauri ? invoke('readiness', { copies }) : http('GET', `/api/kiosk/readiness?copies=${copies}`)),
-  createOrder: ({ provider, template, copies }) => (isTauri
-    ? invoke('create_order', { paymentType: provider, template, copies })
-    : http('POST', '/api/generate-qr', { payment_type: provider, template, copies })),
+  /** `lang`: the customer's language, so the provider's page opens in it (Payme's `l`). */
+  createOrder: ({ provider, template, copies, lang }) => (isTauri
+    ? invoke('create_order', { paymentType: provider, template, copies, lang })
+    : http('POST', '/api/generate-qr', { payment_type: provider, template, copies, lang })),
   status: (id) => (isTauri ? invoke('payment_status', { orderId: id }) : http('GET', `/api/payment-status/${enc(id)}`)),
   cancel: (id) => (isTauri ? invoke('cancel_order', { orderId: id }) : http('POST', `/api/orders/${enc(id)}/cancel`)),
   /** The customer says they paid: ask the provider (Click Merchant API) when our callback is late. */
@@ -76,6 +93,8 @@ export const backend = {
   },
   print: (id) => (isTauri ? invoke('print_order', { orderId: id }) : http('POST', `/api/kiosk/orders/${enc(id)}/print`)),
   printStatus: (id) => (isTauri ? invoke('print_status', { orderId: id }) : http('GET', `/api/kiosk/orders/${enc(id)}/print`)),
+  /** Sandbox only: pay through the provider's simulator over the real callback listener. */
+  simulatePay: (id) => (isTauri ? invoke('simulate_payment', { orderId: id }) : http('POST', `/api/test-payment/${enc(id)}`)),
   callStaff: (orderId, reason) => (isTauri
     ? invoke('call_staff', { orderId: orderId || null, reason })
     : http('POST', '/api/kiosk/staff-call', { order_id: orderId || null, reason })),
@@ -86,12 +105,42 @@ export const backend = {
       tauri.event.listen('payment-status', (e) => cb(e.payload));
       return;
     }
-    if (typeof EventSource === 'function') {
-      const es = new EventSource('/api/events');
-      es.addEventListener('status', (e) => {
-        try { cb(JSON.parse(e.data)); } catch { /* ignore a bad frame */ }
-      });
-      // EventSource reconnects by itself; polling covers the gap.
-    }
+    // EventSource cannot send the kiosk key: read the SSE stream through fetch instead.
+    streamEvents(cb);
   },
 };
+
+/** Read `/api/events` (server-sent events) with the kiosk key; reconnect after a pause. */
+async function streamEvents(cb) {
+  if (typeof TextDecoderStream !== 'function') return; // polling alone then
+  for (;;) {
+    try {
+      const r = await fetch('/api/events', { headers: keyHeaders({ accept: 'text/event-stream' }) });
+      if (r.ok && r.body) {
+        const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buf = '';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buf += value.replace(/\r/g, '');
+          let end;
+          while ((end = buf.indexOf('\n\n')) >= 0) {
+            const frame = buf.slice(0, end);
+            buf = buf.slice(end + 2);
+            let event = 'message';
+            const data = [];
+            for (const line of frame.split('\n')) {
+              if (line.startsWith('event:')) event = line.slice(6).trim();
+              else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+            }
+            if (event === 'status' && data.length) {
+              try { cb(JSON.parse(data.join('\n'))); } catch { /* ignore a bad frame */ }
+            }
+          }
+          if (buf.length > 65536) buf = ''; // never grow without bound on a broken stream
+        }
+      }
+    } catch { /* offline: polling covers the gap */ }
+    await new Promise((res) => setTimeout(res, 2000));
+  }
+}

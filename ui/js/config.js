@@ -6,6 +6,8 @@ export const timeouts = {
   copies: 45,
   payment: 45,
   qr: 0,          // 0: the order's own expiry (orders.ttl_seconds); >0 caps it
+  qrWait: 90,     // a payment still under way in the provider's app after the QR expired
+  qrGiveUp: 30,   // "could not confirm the payment" (staff alerted) → attract
   paid: 3,        // "payment received" before the first shot
   countdown: 3,   // 3-2-1 before each shot
   review: 10,     // hard timeout of the retake choice: the shot is kept

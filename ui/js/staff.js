@@ -309,6 +309,12 @@ async function openDetail(id) {
   $('#d-photos').replaceChildren(...(p.photos.length ? p.photos.map((ph) => el('li', {}, `#${ph.id} ${ph.template_name} ×${ph.copy_count} ${ph.composite_path || ''}`)) : [el('li', {}, 'none')]));
   $('#d-audit').replaceChildren(...(p.audit.length ? p.audit.map(auditItem) : [el('li', {}, 'none')]));
   const paid = p.status === 'success';
+  // Paid, but the customer's session never started (the kiosk stopped waiting for the payment,
+  // or the session was interrupted before a photo): staff can start it on the kiosk.
+  const notStarted = paid && !p.refunded && p.photos.length === 0;
+  if (notStarted) $('#d-fields').append(el('dt', {}, 'Session'), el('dd', { class: 'warn' }, 'paid, not started'));
+  $('#d-start').hidden = !notStarted;
+  $('#d-start').onclick = () => leave(p.order_id);
   $('#d-reprint').disabled = !paid;
   $('#reprint-form').elements.copies.placeholder = `copies (${p.copies})`;
   $('#refund-form').hidden = !paid || !!p.comp;

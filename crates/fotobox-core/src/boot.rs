@@ -46,17 +46,27 @@ impl AppContext {
             clock: Clock::default(),
             data_dir,
             staff_token,
+            kiosk_key: new_kiosk_key(),
             http: Outbound::default(),
             maintenance: Default::default(),
             metrics: Default::default(),
             layouts: Default::default(),
             print_turn: Default::default(),
+            printer_status: Default::default(),
             login_gate: Default::default(),
             heavy: Default::default(),
             status_checks: Default::default(),
             callback_base: Arc::new(RwLock::new(None)),
         })
     }
+}
+
+/// A fresh random kiosk key (32 bytes, hex): a new one at every start, so a key that leaked from
+/// an old page or log is worthless after a restart.
+fn new_kiosk_key() -> Secret {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    Secret::new(bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
 }
 
 /// The configured staff token, else the one stored in `<data_dir>/staff_token`, else a new

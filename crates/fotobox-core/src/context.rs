@@ -48,6 +48,9 @@ pub struct AppContext {
     pub data_dir: PathBuf,
     /// The staff bearer token (configured, or generated once into the data directory).
     pub staff_token: Secret,
+    /// The per-boot kiosk key: the kiosk page's credential for the endpoints that take an order
+    /// id and for the event stream (header `X-Fotobox-Kiosk-Key`). Never stored, never logged.
+    pub kiosk_key: Secret,
     /// Outgoing HTTP (simulators, provider status APIs, alerts, the tunnel check).
     pub http: Outbound,
     /// State of the unattended-operation tasks (tunnel, supervisor, device reports).
@@ -56,6 +59,8 @@ pub struct AppContext {
     pub metrics: Metrics,
     /// Loaded print layouts, by folder.
     pub layouts: LayoutCache,
+    /// The printer's state as readiness last read it (`printer.status_cache_ms`).
+    pub printer_status: crate::print::StatusCache,
     /// One print-queue runner at a time: printing is serial.
     pub print_turn: Arc<tokio::sync::Mutex<()>>,
     /// Slots for uploads and compositions.
@@ -77,6 +82,13 @@ impl std::fmt::Debug for AppContext {
 }
 
 impl AppContext {
+    /// Whether `candidate` is this boot's kiosk key (constant-time).
+    pub fn is_kiosk_key(&self, candidate: &str) -> bool {
+        use subtle::ConstantTimeEq as _;
+        let key = self.kiosk_key.expose().as_bytes();
+        !key.is_empty() && bool::from(candidate.trim().as_bytes().ct_eq(key))
+    }
+
     /// `http://<callback listener>` once the server has bound it (the simulators call it).
     pub fn callback_base_url(&self) -> Option<String> {
         self.callback_base.read().ok().and_then(|g| g.clone())

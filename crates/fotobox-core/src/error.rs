@@ -42,6 +42,8 @@ impl DomainError for StoreError {
         match self {
             StoreError::Invalid(_) => ErrorKind::Invalid,
             StoreError::Conflict(_) => ErrorKind::Conflict,
+            // Disk full or failed: nothing is wrong with the request, it may work later.
+            e if e.write_failure().is_some() => ErrorKind::Unavailable,
             _ => ErrorKind::Internal,
         }
     }

@@ -149,7 +149,8 @@ pub async fn info(ctx: &AppContext) -> Result<KioskInfo, KioskError> {
 }
 
 /// Readiness as the customer screen needs it: `reason` is `offline` (the payment tunnel is
-/// down), `printer` or `paper` (the detail is for the log and staff).
+/// down), `database` (it cannot be written: disk full or failed), `printer` or `paper` (the
+/// detail is for the log and staff).
 #[derive(Debug, Clone, Serialize)]
 pub struct KioskReadiness {
     pub ready: bool,
@@ -157,8 +158,8 @@ pub struct KioskReadiness {
     pub detail: Option<String>,
 }
 
-/// Can the kiosk take money for `copies` prints now (tunnel, printer and paper; the page checks
-/// the camera itself)?
+/// Can the kiosk take money for `copies` prints now (tunnel, database writable, printer and
+/// paper; the page checks the camera itself)?
 pub async fn readiness(ctx: &AppContext, copies: i64) -> Result<KioskReadiness, KioskError> {
     // The payment connection first: with the tunnel down no provider can reach us, so no QR.
     if let Err(detail) = crate::maintenance::tunnel::accepting_payments(ctx) {
@@ -166,6 +167,15 @@ pub async fn readiness(ctx: &AppContext, copies: i64) -> Result<KioskReadiness, 
         return Ok(KioskReadiness {
             ready: false,
             reason: Some("offline"),
+            detail: Some(detail.to_string()),
+        });
+    }
+    // An order could not be kept: no QR until the write probe gets a write through.
+    if let Err(detail) = crate::maintenance::writable::accepting_orders(ctx) {
+        tracing::warn!(%detail, "kiosk not ready to sell");
+        return Ok(KioskReadiness {
+            ready: false,
+            reason: Some("database"),
             detail: Some(detail.to_string()),
         });
     }
@@ -412,7 +422,8 @@ pub async fn print(ctx: &AppContext, order_id: &str) -> Result<PrintProgress, Ki
 }
 
 /// Reasons the page may give when it calls staff.
-pub const STAFF_REASONS: &[&str] = &["help", "camera", "upload", "compose", "print"];
+/// `payment`: the page stopped waiting for a payment still under way in the provider's app.
+pub const STAFF_REASONS: &[&str] = &["help", "camera", "upload", "compose", "print", "payment"];
 
 #[derive(Debug, Clone, Serialize)]
 pub struct StaffCall {
@@ -472,6 +483,21 @@ pub async fn call_staff(
             .await?;
         }
         tx.commit().await?;
+        if *reason == "payment" && p.status() != PaymentStatus::Success {
+            let msg = format!(
+                "Order {id}: the customer's payment was still under way in the {} app when the \
+                 kiosk stopped waiting. If it is paid later it shows as \"paid, not started\": \
+                 start the session from the panel or refund it.",
+                p.payment_type
+            );
+            crate::maintenance::alerts::raise(
+                ctx,
+                crate::maintenance::alerts::AlertKind::Other("payment_unconfirmed"),
+                &format!("payment_unconfirmed:{id}"),
+                &msg,
+            )
+            .await;
+        }
     }
     Ok(StaffCall {
         order_id: order_id.map(str::to_string),

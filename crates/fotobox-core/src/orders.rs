@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::context::AppContext;
 use crate::error::{DomainError, ErrorKind};
-use crate::paylink;
+use crate::paylink::{self, Lang};
 use fotobox_render::qr;
 use fotobox_store::model::{Payment, PaymentStatus, Provider, StatusEvent};
 use fotobox_store::{payments as q, StoreError, Sum};
@@ -26,6 +26,9 @@ pub enum OrderError {
     Invalid(String),
     #[error("{0}")]
     Conflict(String),
+    /// Out of service for now (the database cannot be written): try again later.
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -38,6 +41,9 @@ impl DomainError for OrderError {
             OrderError::NotFound(_) => ErrorKind::NotFound,
             OrderError::Invalid(_) => ErrorKind::Invalid,
             OrderError::Conflict(_) => ErrorKind::Conflict,
+            OrderError::Unavailable(_) => ErrorKind::Unavailable,
+            // A disk that is full or failed may work later (the kiosk stops selling meanwhile).
+            OrderError::Store(e) if e.write_failure().is_some() => ErrorKind::Unavailable,
             // A storage failure during an order is never the caller's fault.
             OrderError::Store(_) | OrderError::Qr(_) => ErrorKind::Internal,
         }
@@ -185,19 +191,32 @@ pub async fn price(ctx: &AppContext, template: &str, copies: i64) -> Result<i64,
     Ok(base + pricing.extra_copy * (copies - 1))
 }
 
-/// The payment link the order's QR encodes.
-pub fn pay_url(ctx: &AppContext, p: &Payment) -> String {
+/// The payment link the order's QR encodes, opening the provider's page in `lang` where the
+/// provider has a language parameter (Payme's `l`; Click has none).
+pub fn pay_url(ctx: &AppContext, p: &Payment, lang: Lang) -> String {
     match p.provider() {
         Some(Provider::Click) => paylink::click_link(&ctx.config, &p.order_id, p.amount),
-        _ => paylink::payme_link(&ctx.config, &p.order_id, p.amount),
+        _ => paylink::payme_link(&ctx.config, &p.order_id, p.amount, lang),
     }
 }
 
-/// Create an order and its QR code.
+/// Create an order and its QR code (the provider's page in Uzbek).
 pub async fn create_order(ctx: &AppContext, req: OrderRequest) -> Result<OrderView, OrderError> {
+    create_order_in(ctx, req, Lang::default()).await
+}
+
+/// Create an order and its QR code, the provider's page in the customer's language.
+pub async fn create_order_in(
+    ctx: &AppContext,
+    req: OrderRequest,
+    lang: Lang,
+) -> Result<OrderView, OrderError> {
     // No new payment while the tunnel is down: a customer must not pay into a void (maintenance).
     crate::maintenance::tunnel::accepting_payments(ctx)
         .map_err(|why| OrderError::Conflict(format!("out of service: {why}")))?;
+    // Nor while the database cannot be written: the order and its payment could not be kept.
+    crate::maintenance::writable::accepting_orders(ctx)
+        .map_err(|why| OrderError::Unavailable(format!("out of service: {why}")))?;
     let (provider, template, copies, amount) = match req {
         OrderRequest::Priced {
             provider,
@@ -208,7 +227,7 @@ pub async fn create_order(ctx: &AppContext, req: OrderRequest) -> Result<OrderVi
             // A kiosk order must be printable: no QR while the printer is not ready or the
             // paper left is below the copies (the page shows "out of service" first; this
             // holds even for a page that skips the check).
-            let ready = crate::photos::readiness(ctx, copies)
+            let ready = crate::photos::readiness_now(ctx, copies)
                 .await
                 .map_err(|e| OrderError::Conflict(format!("out of service: {e}")))?;
             if let Some(why) = ready.reason {
@@ -271,7 +290,7 @@ pub async fn create_order(ctx: &AppContext, req: OrderRequest) -> Result<OrderVi
     )
     .await?;
     tx.commit().await?;
-    let url = pay_url(ctx, &payment);
+    let url = pay_url(ctx, &payment, lang);
     Ok(OrderView {
         qr_svg: qr::render_svg(&url)?,
         pay_url: url,
@@ -307,7 +326,7 @@ pub async fn qr_png(ctx: &AppContext, order_id: &str) -> Result<Vec<u8>, OrderEr
         .payment_by_order_id(order_id)
         .await?
         .ok_or_else(|| OrderError::NotFound(order_id.to_string()))?;
-    Ok(qr::render_png(&pay_url(ctx, &p))?)
+    Ok(qr::render_png(&pay_url(ctx, &p, Lang::default()))?)
 }
 
 fn publish(ctx: &AppContext, p: &Payment, status: PaymentStatus) {

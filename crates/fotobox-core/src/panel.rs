@@ -108,6 +108,7 @@ impl From<OrderError> for PanelError {
             OrderError::NotFound(id) => PanelError::NotFound(format!("order {id} not found")),
             OrderError::Invalid(m) => PanelError::Invalid(m),
             OrderError::Conflict(m) => PanelError::Conflict(m),
+            OrderError::Unavailable(m) => PanelError::Unavailable(m),
             OrderError::Store(s) => PanelError::Store(s),
             other => PanelError::Store(StoreError::Invalid(other.to_string())),
         }

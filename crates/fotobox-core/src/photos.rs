@@ -396,6 +396,21 @@ async fn compose_and_record(
 ) -> Result<PhotoView, PhotoError> {
     let dir = order_dir(ctx, p);
     let quality = ctx.config.photos.jpeg_quality.clamp(1, 100) as u8;
+    // Recorded before the work: a composition that takes the process down (the kernel's OOM
+    // killer) leaves this behind, and the start-up resume stops retrying after two.
+    {
+        let mut tx = ctx.store.begin_write().await?;
+        pq::insert_event(
+            &mut tx,
+            p.id,
+            "kiosk",
+            COMPOSE_STARTED,
+            &serde_json::json!({"layout": layout.name}),
+            ctx.clock.now(),
+        )
+        .await?;
+        tx.commit().await?;
+    }
     let jpeg = compose_blocking(ctx, layout.clone(), shots, text_vars(ctx, p), quality).await?;
     let composite = dir.join("composite.jpg");
     let c2 = composite.clone();
@@ -892,6 +907,17 @@ async fn flag(
 // ---------------------------------------------------------------------------------------------
 // Resume after a crash
 
+/// The event recorded as a composition starts.
+const COMPOSE_STARTED: &str = "compose_started";
+
+/// Compositions of one order that may end without a result before resume gives up on it.
+const MAX_COMPOSE_ATTEMPTS: i64 = 2;
+
+async fn compose_attempts(ctx: &AppContext, p: &Payment) -> Result<i64, PhotoError> {
+    let mut conn = ctx.store.pool().acquire().await?;
+    Ok(pq::count_events(&mut conn, p.id, COMPOSE_STARTED).await?)
+}
+
 /// Bring every paid order since the pipeline's installation to printed or flagged: mark done
 /// jobs fulfilled, flag failed ones, compose and queue orders whose shots were saved, flag
 /// orders without photos (at start at once, while running after the capture timeout), then run
@@ -940,6 +966,20 @@ async fn resume_with(
             .ok()
             .and_then(|l| saved_shots(&order_dir(ctx, &p), l.shots));
         match (layout, shots) {
+            (Ok(_), Some(_)) if compose_attempts(ctx, &p).await? >= MAX_COMPOSE_ATTEMPTS => {
+                let mut tx = ctx.store.begin_write().await?;
+                flag(
+                    &mut tx,
+                    p.id,
+                    "composing the saved shots failed twice (the kiosk stopped while composing); \
+                     not retried: check the shots, then reprint or refund",
+                    "refund",
+                    now,
+                )
+                .await?;
+                tx.commit().await?;
+                report.flagged += 1;
+            }
             (Ok(layout), Some(shots)) => {
                 match compose_and_record(ctx, &p, layout, shots, fail).await {
                     Ok(_) => report.composed += 1,
@@ -968,9 +1008,9 @@ async fn resume_with(
                 }
                 let reason = match layout {
                     Err(e) => format!("cannot print this order: {e}"),
-                    Ok(_) => {
-                        "paid, but no photos were taken (the session was interrupted)".to_string()
-                    }
+                    Ok(_) => "paid, not started: no photos were taken (the customer left or the \
+                         session was interrupted); start the session from the panel or refund it"
+                        .to_string(),
                 };
                 let mut tx = ctx.store.begin_write().await?;
                 flag(&mut tx, p.id, &reason, "refund", now).await?;
@@ -1030,12 +1070,20 @@ pub async fn reset_paper(
     Ok(roll)
 }
 
+/// [`readiness`] with the printer asked now (the order door: money is about to be taken).
+pub async fn readiness_now(ctx: &AppContext, copies: i64) -> Result<Readiness, PhotoError> {
+    ctx.printer_status.clear().await;
+    readiness(ctx, copies).await
+}
+
 /// Can the kiosk take money for an order of `copies` prints now? Not ready when the printer is
 /// paused, disabled, not accepting or unknown, or when the paper left (minus copies already
-/// queued) is below `copies`. The kiosk shows "out of service" instead of a QR code.
+/// queued) is below `copies`. The kiosk shows "out of service" instead of a QR code. The
+/// printer's state may be up to `printer.status_cache_ms` old.
 pub async fn readiness(ctx: &AppContext, copies: i64) -> Result<Readiness, PhotoError> {
     let printer = printer(ctx);
-    let status = printer.status().await;
+    let ttl = Duration::from_millis(ctx.config.printer.status_cache_ms);
+    let status = ctx.printer_status.get(&printer, ttl).await;
     let roll = paper(ctx).await?;
     let pending = {
         let mut conn = ctx.store.pool().acquire().await?;

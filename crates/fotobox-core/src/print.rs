@@ -414,3 +414,30 @@ mod tests {
         ));
     }
 }
+
+/// The printer's last answer, reused for `printer.status_cache_ms` by readiness checks. One
+/// question at a time: callers that arrive while the printer is being asked wait for that answer.
+#[derive(Debug, Clone, Default)]
+pub struct StatusCache(
+    std::sync::Arc<tokio::sync::Mutex<Option<(std::time::Instant, PrinterStatus)>>>,
+);
+
+impl StatusCache {
+    /// The cached state when younger than `ttl`, else `printer`'s answer (cached).
+    pub async fn get(&self, printer: &Printer, ttl: std::time::Duration) -> PrinterStatus {
+        let mut slot = self.0.lock().await;
+        if let Some((at, status)) = slot.as_ref() {
+            if at.elapsed() < ttl {
+                return status.clone();
+            }
+        }
+        let status = printer.status().await;
+        *slot = Some((std::time::Instant::now(), status.clone()));
+        status
+    }
+
+    /// Forget the cached state (after a print job changed it).
+    pub async fn clear(&self) {
+        *self.0.lock().await = None;
+    }
+}

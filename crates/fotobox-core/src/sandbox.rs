@@ -10,8 +10,11 @@ use rand::{Rng, RngCore};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, Secret};
-use crate::context::AppError;
+use crate::context::{AppContext, AppError};
+use crate::error::{DomainError, ErrorKind};
 use crate::private_file::{refuse_wide_mode, write_private};
+use fotobox_store::model::{PaymentStatus, Provider};
+use fotobox_store::StoreError;
 
 /// The file's name in the data directory.
 pub const FILE_NAME: &str = "sandbox_credentials.toml";
@@ -127,4 +130,73 @@ pub fn fill_missing_credentials(config: &mut Config, data_dir: &Path) -> Result<
         }
     }
     Ok(())
+}
+
+/// Why a simulated payment did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum SimulateError {
+    /// Live mode: the simulator does not exist.
+    #[error("no such endpoint")]
+    NotInSandbox,
+    #[error("order {0} not found")]
+    NotFound(String),
+    #[error("simulated payment failed: {0}")]
+    Failed(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl DomainError for SimulateError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            SimulateError::NotInSandbox | SimulateError::NotFound(_) => ErrorKind::NotFound,
+            SimulateError::Failed(_) => ErrorKind::Conflict,
+            SimulateError::Store(e) => e.kind(),
+        }
+    }
+}
+
+/// What a simulated payment did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Simulated {
+    pub order_id: String,
+    pub status: PaymentStatus,
+    /// The provider's answers, as the simulator saw them.
+    pub simulated: serde_json::Value,
+}
+
+/// Sandbox only: pay an order the way its provider would, through the provider's simulator
+/// over the real callback listener (signed like the real provider's requests). Live mode: the
+/// simulator does not exist ([`SimulateError::NotInSandbox`], answered 404).
+pub async fn simulate_payment(
+    ctx: &AppContext,
+    order_id: &str,
+) -> Result<Simulated, SimulateError> {
+    if !ctx.config.mode.is_sandbox() {
+        return Err(SimulateError::NotInSandbox);
+    }
+    let p = ctx
+        .store
+        .payment_by_order_id(order_id)
+        .await?
+        .ok_or_else(|| SimulateError::NotFound(order_id.to_string()))?;
+    let simulated = match p.provider() {
+        Some(Provider::Click) => crate::click::simulator::pay_order(ctx, order_id)
+            .await
+            .map_err(|e| e.to_string()),
+        _ => crate::payme::simulator::pay_order(ctx, order_id)
+            .await
+            .map_err(|e| e.to_string()),
+    }
+    .map_err(SimulateError::Failed)?;
+    let after = ctx
+        .store
+        .payment_by_order_id(order_id)
+        .await?
+        .ok_or_else(|| SimulateError::NotFound(order_id.to_string()))?;
+    Ok(Simulated {
+        order_id: order_id.to_string(),
+        status: after.status(),
+        simulated,
+    })
 }

@@ -46,6 +46,45 @@ impl FromRequestParts<AppContext> for Staff {
     }
 }
 
+/// The header that carries the per-boot kiosk key.
+pub const KIOSK_KEY_HEADER: &str = "x-fotobox-kiosk-key";
+
+/// Marker extractor: the caller is the kiosk page (header `X-Fotobox-Kiosk-Key` with this boot's
+/// key) or staff (the bearer token). Guards the endpoints that take an order id, whose id is
+/// otherwise the only credential for the customer's photos, and the event stream. It runs before
+/// any body is read, so a refused request costs a header comparison.
+pub struct KioskCaller;
+
+impl FromRequestParts<AppContext> for KioskCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &AppContext) -> Result<Self, ApiError> {
+        require_kiosk_caller(parts, ctx).map(|()| KioskCaller)
+    }
+}
+
+/// The check behind [`KioskCaller`], for handlers that must decide something else first.
+pub fn require_kiosk_caller(parts: &Parts, ctx: &AppContext) -> Result<(), ApiError> {
+    let by_key = parts
+        .headers
+        .get(KIOSK_KEY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|k| ctx.is_kiosk_key(k));
+    if by_key || has_staff_token(parts, ctx) {
+        return Ok(());
+    }
+    if ctx
+        .metrics
+        .count_auth_failure("kiosk_key", ctx.clock.now().timestamp())
+    {
+        tracing::warn!(path = %crate::routers::loggable_path(parts.uri.path()), "refused a request without the kiosk key");
+    }
+    Err(ApiError::new(
+        fotobox_core::error::ErrorKind::Unauthorized,
+        "this endpoint needs the kiosk key (X-Fotobox-Kiosk-Key) or the staff token",
+    ))
+}
+
 /// Constant-time check of `Authorization: Bearer <staff_token>`.
 pub fn has_staff_token(parts: &Parts, ctx: &AppContext) -> bool {
     let Some(value) = parts

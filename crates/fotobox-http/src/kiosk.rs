@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, KioskCaller};
 use fotobox_core::context::AppContext;
 use fotobox_core::kiosk;
 
@@ -56,6 +56,7 @@ async fn readiness(
 /// The order and the index are checked before the body is read; then the body is read under the
 /// cap while holding one of the few upload slots (`AppContext::heavy`).
 async fn upload_shot(
+    _: KioskCaller,
     State(ctx): State<AppContext>,
     Path((order_id, index)): Path<(String, usize)>,
     body: Body,
@@ -71,6 +72,7 @@ async fn upload_shot(
 }
 
 async fn compose(
+    _: KioskCaller,
     State(ctx): State<AppContext>,
     Path(order_id): Path<String>,
 ) -> Result<Json<fotobox_core::photos::PhotoView>, ApiError> {
@@ -78,6 +80,7 @@ async fn compose(
 }
 
 async fn preview(
+    _: KioskCaller,
     State(ctx): State<AppContext>,
     Path(order_id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -93,6 +96,7 @@ async fn preview(
 }
 
 async fn print(
+    _: KioskCaller,
     State(ctx): State<AppContext>,
     Path(order_id): Path<String>,
 ) -> Result<Json<kiosk::PrintProgress>, ApiError> {
@@ -100,6 +104,7 @@ async fn print(
 }
 
 async fn print_status(
+    _: KioskCaller,
     State(ctx): State<AppContext>,
     Path(order_id): Path<String>,
 ) -> Result<Json<kiosk::PrintProgress>, ApiError> {
@@ -114,6 +119,7 @@ struct StaffCallBody {
 }
 
 async fn staff_call(
+    _: KioskCaller,
     State(ctx): State<AppContext>,
     ApiJson(body): ApiJson<StaffCallBody>,
 ) -> Result<Json<kiosk::StaffCall>, ApiError> {

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::ApiError;
+use crate::extract::KioskCaller;
 use crate::staff::PanelAuth;
 use fotobox_core::click_api;
 use fotobox_core::context::AppContext;
@@ -53,7 +54,8 @@ async fn healthz(State(ctx): State<AppContext>, mut parts: Parts) -> Response {
     (code, Json(body)).into_response()
 }
 
-/// The report reduced to states: top-level scalars and each part's `status`.
+/// The report reduced to states: top-level scalars and each part's `status`, plus its `reason`
+/// when it has one (a short text without paths: why the database cannot be written).
 fn states_only(full: &serde_json::Value) -> serde_json::Value {
     let Some(map) = full.as_object() else {
         return json!({});
@@ -63,7 +65,11 @@ fn states_only(full: &serde_json::Value) -> serde_json::Value {
         .map(|(k, v)| match v {
             serde_json::Value::Object(part) => {
                 let status = part.get("status").cloned().unwrap_or_default();
-                (k.clone(), json!({ "status": status }))
+                let mut reduced = json!({ "status": status });
+                if let Some(reason) = part.get("reason") {
+                    reduced["reason"] = reason.clone();
+                }
+                (k.clone(), reduced)
             }
             other => (k.clone(), other.clone()),
         })
@@ -84,6 +90,7 @@ async fn metrics(State(ctx): State<AppContext>) -> Response {
 
 /// The customer says they paid: ask Click (at most once every 10 s per order, in the domain).
 async fn check_status(
+    _: KioskCaller,
     State(ctx): State<AppContext>,
     Path(order_id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {

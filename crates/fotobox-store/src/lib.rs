@@ -18,10 +18,10 @@ pub mod photos;
 pub mod pool;
 pub mod replay;
 pub mod staff;
+pub mod writable;
 
 pub use journal::writer::Journal;
 pub use money::Sum;
 pub use payments::{ListFilter, Stats};
-pub use pool::{
-    db_time, latest_schema_version, Result, Soundness, Store, StoreError, WriteTx, MIGRATOR,
-};
+pub use pool::{db_time, latest_schema_version, Result, Soundness, Store, StoreError, MIGRATOR};
+pub use writable::{WriteFailure, WriteTx};

@@ -262,6 +262,17 @@ pub async fn insert_event(
     Ok(())
 }
 
+/// How many events of `kind` the payment has (a handful at most: indexed by payment).
+pub async fn count_events(conn: &mut SqliteConnection, payment_id: i64, kind: &str) -> Result<i64> {
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM payment_events WHERE payment_id = ? AND kind = ?")
+            .bind(payment_id)
+            .bind(kind)
+            .fetch_one(conn)
+            .await?;
+    Ok(n)
+}
+
 pub async fn events_for_payment(
     conn: &mut SqliteConnection,
     payment_id: i64,

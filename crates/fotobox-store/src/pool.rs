@@ -1,5 +1,5 @@
-//! The pool: opening SQLite with the kiosk's pragmas, migrations, the write transaction and the
-//! store's error type. The table families' queries live in the sibling modules.
+//! The pool: opening SQLite with the kiosk's pragmas, migrations, beginning write transactions,
+//! the write probe and the store's error type. The table families' queries live in the sibling modules.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{Connection, SqlitePool};
+
+use crate::writable::{WriteFailure, WriteHealth, WriteTx};
 
 /// Migrations embedded in the binary; applied on every start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
@@ -35,52 +37,17 @@ impl StoreError {
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, StoreError::Db(sqlx::Error::Database(e)) if e.is_unique_violation())
     }
+
+    /// A write refused for want of disk (`disk full`, `disk I/O error`, `read-only database`).
+    pub fn write_failure(&self) -> Option<&'static str> {
+        match self {
+            StoreError::Db(e) => crate::writable::classify(e),
+            _ => None,
+        }
+    }
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
-
-/// A write transaction, begun with `BEGIN IMMEDIATE` so it holds the write lock from its first
-/// statement: read-check-write sequences inside it cannot interleave with another writer, and a
-/// busy database waits (busy timeout) instead of failing with "database is locked".
-///
-/// Writers of this process also queue on an in-process mutex first, so they wait in FIFO order
-/// without SQLite's sleeping busy handler (which made p99 latencies spike under load); another
-/// process (the staff CLI) is still serialised by SQLite's lock and the busy timeout.
-/// Derefs to the connection, so `&mut tx` works wherever a `&mut SqliteConnection` is expected.
-pub struct WriteTx {
-    tx: Transaction<'static, Sqlite>,
-    _turn: tokio::sync::OwnedMutexGuard<()>,
-}
-
-impl WriteTx {
-    /// Commit; the write turn is released afterwards.
-    pub async fn commit(self) -> std::result::Result<(), sqlx::Error> {
-        self.tx.commit().await
-    }
-
-    pub async fn rollback(self) -> std::result::Result<(), sqlx::Error> {
-        self.tx.rollback().await
-    }
-}
-
-impl std::ops::Deref for WriteTx {
-    type Target = sqlx::SqliteConnection;
-    fn deref(&self) -> &Self::Target {
-        &self.tx
-    }
-}
-
-impl std::ops::DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.tx
-    }
-}
-
-impl std::fmt::Debug for WriteTx {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("WriteTx")
-    }
-}
 
 /// Handle to the database (a connection pool). Cheap to clone.
 #[derive(Debug, Clone)]
@@ -88,7 +55,14 @@ pub struct Store {
     pool: SqlitePool,
     path: PathBuf,
     write_turn: std::sync::Arc<tokio::sync::Mutex<()>>,
+    health: WriteHealth,
+    /// Test hook: `PRAGMA max_page_count` for every connection (0: SQLite's default).
+    #[cfg(feature = "test-hooks")]
+    page_limit: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
+
+/// Connections in the pool.
+const MAX_CONNECTIONS: u32 = 8;
 
 /// Store times as fixed-width UTC text so that text order is time order.
 pub fn db_time(t: DateTime<Utc>) -> String {
@@ -131,16 +105,58 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(busy_timeout);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
+        let options = SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
             .min_connections(1)
             .acquire_timeout(busy_timeout + Duration::from_secs(5))
-            .connect_with(opts)
-            .await?;
+            // A connection must come back clean. When a COMMIT (or a statement) fails because
+            // the disk is full or failed, SQLite may roll the transaction back itself; the
+            // ROLLBACK sqlx then queues fails ("no transaction is active") and sqlx still counts
+            // the connection inside a transaction, so every later `BEGIN IMMEDIATE` on it would
+            // fail. A connection counted inside a transaction waits for its queued rollback
+            // (`ping`: the worker runs commands in order) and is closed, not reused, if it is
+            // still counted inside one. The common case (not in a transaction) costs nothing.
+            .after_release(|conn, _meta| {
+                Box::pin(async move {
+                    if !conn.is_in_transaction() {
+                        return Ok(true);
+                    }
+                    conn.ping().await?;
+                    let clean = !conn.is_in_transaction();
+                    if !clean {
+                        tracing::warn!(
+                            "discarding a database connection left inside a transaction"
+                        );
+                    }
+                    Ok(clean)
+                })
+            });
+        #[cfg(feature = "test-hooks")]
+        let page_limit = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        #[cfg(feature = "test-hooks")]
+        let options = {
+            let limit = page_limit.clone();
+            options.after_connect(move |conn, _meta| {
+                let limit = limit.clone();
+                Box::pin(async move {
+                    let n = limit.load(std::sync::atomic::Ordering::SeqCst);
+                    if n > 0 {
+                        sqlx::query(&format!("PRAGMA max_page_count = {n}"))
+                            .execute(conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+        };
+        let pool = options.connect_with(opts).await?;
         Ok(Store {
             pool,
             path: path.to_path_buf(),
             write_turn: std::sync::Arc::new(tokio::sync::Mutex::new(())),
+            health: WriteHealth::default(),
+            #[cfg(feature = "test-hooks")]
+            page_limit,
         })
     }
 
@@ -155,8 +171,69 @@ impl Store {
     /// Begin a write transaction (`BEGIN IMMEDIATE`).
     pub async fn begin_write(&self) -> Result<WriteTx> {
         let turn = self.write_turn.clone().lock_owned().await;
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(WriteTx { tx, _turn: turn })
+        let tx = match self.pool.begin_with("BEGIN IMMEDIATE").await {
+            Ok(tx) => tx,
+            Err(e) => {
+                self.health.note_error(&e);
+                return Err(e.into());
+            }
+        };
+        Ok(WriteTx::new(tx, turn, self.health.clone()))
+    }
+
+    /// Why the database cannot be written now (`None` while it can): set by a write that failed
+    /// for want of disk (full, I/O error, read-only), cleared only by [`Self::probe_write`].
+    pub fn write_failure(&self) -> Option<WriteFailure> {
+        self.health.failure()
+    }
+
+    /// Try a small real write: a row bigger than a page inserted and deleted in one committed
+    /// `BEGIN IMMEDIATE` transaction, so it needs free pages and room in the WAL as a new order
+    /// does. On success a noted write failure ends (returned); a failure is noted and returned.
+    pub async fn probe_write(&self) -> Result<Option<WriteFailure>> {
+        let result = async {
+            let mut tx = self.begin_write().await?;
+            let (page_size,): (i64,) = sqlx::query_as("PRAGMA page_size")
+                .fetch_one(&mut *tx)
+                .await?;
+            let id = sqlx::query("INSERT INTO write_probe (filler) VALUES (zeroblob(?))")
+                .bind(page_size * 2)
+                .execute(&mut *tx)
+                .await?
+                .last_insert_rowid();
+            sqlx::query("DELETE FROM write_probe WHERE id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<(), StoreError>(())
+        }
+        .await;
+        match result {
+            Ok(()) => Ok(self.health.recovered()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Test hook: limit every connection (open and future) to `pages` pages with `PRAGMA
+    /// max_page_count`, so writes that need a new page fail with `SQLITE_FULL` as on a full
+    /// disk. `pages` is raised to the file's current size by SQLite; 0 lifts the limit.
+    #[cfg(feature = "test-hooks")]
+    pub async fn limit_pages_for_tests(&self, pages: u64) -> Result<()> {
+        self.page_limit
+            .store(pages, std::sync::atomic::Ordering::SeqCst);
+        // SQLite's largest value lifts the limit.
+        let n = if pages == 0 { 4_294_967_294 } else { pages };
+        // Hold every connection the pool may have at once, so each one gets the pragma.
+        let mut held = Vec::new();
+        for _ in 0..MAX_CONNECTIONS {
+            let mut c = self.pool.acquire().await?;
+            sqlx::query(&format!("PRAGMA max_page_count = {n}"))
+                .execute(&mut *c)
+                .await?;
+            held.push(c);
+        }
+        Ok(())
     }
 
     /// `SELECT 1`: whether the database answers (health checks).

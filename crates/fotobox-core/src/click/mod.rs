@@ -234,9 +234,21 @@ pub fn parse_request(form: &Form) -> Option<ClickRequest<'_>> {
 }
 
 /// Handle one callback body; never fails, never panics: the answer is always a Click JSON.
-/// Runs on its own task (like Payme's methods): a client that disconnects cannot cut it
-/// between the commit and the status event, and a bug that panics answers `-7`.
+/// Parsing and authentication run here, on the caller's task (bounded and cheap): a refused
+/// request costs no task, no copy and no database access. An admitted one runs on its own task
+/// (like Payme's methods): a client that disconnects cannot cut it between the commit and the
+/// status event, and a bug that panics answers `-7`.
 pub async fn process(ctx: &AppContext, ep: Endpoint, body: &[u8]) -> Value {
+    let form = match Form::parse(body) {
+        Ok(form) => form,
+        Err(_) => {
+            tracing::warn!(endpoint = ep.kind(), "click callback: malformed form body");
+            return reply(ep, &Echo::default(), ClickCode::BadRequest, None);
+        }
+    };
+    if let Err(answer) = admit(ctx, ep, &form) {
+        return answer;
+    }
     let (ctx2, body2) = (ctx.clone(), body.to_vec());
     match tokio::spawn(async move { process_here(&ctx2, ep, &body2).await }).await {
         Ok(answer) => answer,
@@ -247,11 +259,13 @@ pub async fn process(ctx: &AppContext, ep: Endpoint, body: &[u8]) -> Value {
     }
 }
 
-async fn process_here(ctx: &AppContext, ep: Endpoint, body: &[u8]) -> Value {
-    let Ok(form) = Form::parse(body) else {
-        tracing::warn!(endpoint = ep.kind(), "click callback: malformed form body");
-        return reply(ep, &Echo::default(), ClickCode::BadRequest, None);
-    };
+/// The request and its echo fields, or the answer for one that goes no further: malformed
+/// (`-8`), not ours or wrongly signed (counted, logged at a bounded rate), the wrong action.
+fn admit<'f>(
+    ctx: &AppContext,
+    ep: Endpoint,
+    form: &'f Form,
+) -> Result<(ClickRequest<'f>, Echo), Value> {
     let echo = Echo {
         click_trans_id: form.get("click_trans_id").and_then(parse_id),
         merchant_trans_id: form
@@ -263,8 +277,8 @@ async fn process_here(ctx: &AppContext, ep: Endpoint, body: &[u8]) -> Value {
         tracing::warn!(endpoint = ep.kind(), click_trans_id = ?echo.click_trans_id, order = ?echo.merchant_trans_id, error = code.code(), "click callback refused");
         reply(ep, &echo, code, None)
     };
-    let Some(req) = parse_request(&form) else {
-        return early(ClickCode::BadRequest);
+    let Some(req) = parse_request(form) else {
+        return Err(early(ClickCode::BadRequest));
     };
     // Authentication, before any database access: a refused callback writes nothing; it is
     // counted and logged at a bounded rate.
@@ -282,18 +296,30 @@ async fn process_here(ctx: &AppContext, ep: Endpoint, body: &[u8]) -> Value {
         reply(ep, &echo, code, None)
     };
     if req.service_id != ctx.config.click.service_id || !ctx.config.click_enabled() {
-        return refused(ClickCode::BadRequest);
+        return Err(refused(ClickCode::BadRequest));
     }
     if !sign::verify(
         &req.sign,
         ctx.config.click.secret_key.expose(),
         req.sign_string,
     ) {
-        return refused(ClickCode::SignCheckFailed);
+        return Err(refused(ClickCode::SignCheckFailed));
     }
     if req.action != ep.action() {
-        return early(ClickCode::ActionNotFound);
+        return Err(early(ClickCode::ActionNotFound));
     }
+    Ok((req, echo))
+}
+
+/// An admitted callback (parsed and authenticated again here: cheap and deterministic).
+async fn process_here(ctx: &AppContext, ep: Endpoint, body: &[u8]) -> Value {
+    let Ok(form) = Form::parse(body) else {
+        return reply(ep, &Echo::default(), ClickCode::BadRequest, None);
+    };
+    let (req, echo) = match admit(ctx, ep, &form) {
+        Ok(admitted) => admitted,
+        Err(answer) => return answer,
+    };
     let result = match ep {
         Endpoint::Prepare => db_prepare(ctx, &req, &form, &echo).await,
         Endpoint::Complete => db_complete(ctx, &req, &form, &echo).await,

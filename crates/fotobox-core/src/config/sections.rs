@@ -374,6 +374,10 @@ pub struct PrinterConfig {
     /// Longest an `lp`/`lpstat` call may take (ms).
     #[serde(default = "default_command_timeout", deserialize_with = "de_u64")]
     pub command_timeout_ms: u64,
+    /// How long the printer's state is reused by readiness checks (ms; 0: ask every time). The
+    /// kiosk page asks often; the printer is asked at most this often.
+    #[serde(default = "default_status_cache_ms", deserialize_with = "de_u64")]
+    pub status_cache_ms: u64,
 }
 
 fn default_media() -> String {
@@ -403,6 +407,9 @@ fn default_poll_ms() -> u64 {
 fn default_command_timeout() -> u64 {
     15_000
 }
+fn default_status_cache_ms() -> u64 {
+    3_000
+}
 
 impl Default for PrinterConfig {
     fn default() -> Self {
@@ -418,6 +425,7 @@ impl Default for PrinterConfig {
             job_timeout_seconds: default_job_timeout(),
             poll_ms: default_poll_ms(),
             command_timeout_ms: default_command_timeout(),
+            status_cache_ms: default_status_cache_ms(),
         }
     }
 }

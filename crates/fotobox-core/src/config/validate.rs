@@ -136,6 +136,12 @@ impl Config {
                 "printer timeouts and poll_ms must be positive",
             ));
         }
+        if self.printer.status_cache_ms > 60_000 {
+            return Err(invalid(
+                "printer.status_cache_ms",
+                "must be at most 60000 (a minute)",
+            ));
+        }
         if self.database.path.as_os_str().is_empty() {
             return Err(invalid("database.path", "must not be empty"));
         }

@@ -24,6 +24,8 @@ pub enum AlertKind {
     TunnelDown,
     TunnelUp,
     DatabaseRestored,
+    /// The database cannot be written (disk full, I/O error): no new orders.
+    DatabaseNotWritable,
     BackupFailed,
     /// The payment journal cannot be written: provider callbacks are refused until it can.
     JournalFailed,
@@ -44,6 +46,7 @@ impl AlertKind {
             AlertKind::TunnelDown => "tunnel_down",
             AlertKind::TunnelUp => "tunnel_up",
             AlertKind::DatabaseRestored => "db_restored",
+            AlertKind::DatabaseNotWritable => "db_not_writable",
             AlertKind::BackupFailed => "backup_failed",
             AlertKind::JournalFailed => "journal_failed",
             AlertKind::DiskLow => "disk_low",

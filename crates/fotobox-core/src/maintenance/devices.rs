@@ -82,7 +82,7 @@ pub async fn observe_printer(ctx: &AppContext, r: &Readiness) {
 
 /// Ask the printer and the paper counter now, then [`observe_printer`].
 pub async fn check_printer(ctx: &AppContext) {
-    match photos::readiness(ctx, 1).await {
+    match photos::readiness_now(ctx, 1).await {
         Ok(r) => observe_printer(ctx, &r).await,
         Err(e) => {
             tracing::warn!(error = %e, "printer check failed");

@@ -1,6 +1,6 @@
 //! The detailed health report (`GET /healthz` on the API listener, and the staff panel): each
 //! part with ok / degraded / down / unknown, and the overall status. Down when the kiosk cannot
-//! take payments safely (database, tunnel, disk nearly full); degraded when something needs
+//! take payments safely (database unreadable or not writable, tunnel, disk nearly full); degraded when something needs
 //! attention; parts nobody has reported yet (camera, printer) are unknown and do not count. The
 //! printer is reported by the device checks and the kiosk's readiness check, the camera by the
 //! kiosk page (see [`super::devices`]).
@@ -78,10 +78,17 @@ pub async fn collect(ctx: &AppContext) -> HealthReport {
             let bytes = std::fs::metadata(ctx.store.path())
                 .map(|m| m.len())
                 .unwrap_or(0);
-            part(
-                Level::Ok,
-                json!({"latency_ms": started.elapsed().as_millis() as u64, "size_bytes": bytes}),
-            )
+            let mut detail = json!({"latency_ms": started.elapsed().as_millis() as u64, "size_bytes": bytes, "writable": true});
+            let mut level = Level::Ok;
+            // Readable but not writable (disk full or failed): the kiosk sells nothing.
+            if let Some(f) = ctx.store.write_failure() {
+                level = Level::Down;
+                detail["writable"] = json!(false);
+                detail["reason"] = json!(format!("the database cannot be written ({})", f.reason));
+                detail["since"] = json!(f.since);
+                detail["failed_writes"] = json!(f.failures);
+            }
+            part(level, detail)
         }
         Err(e) => {
             tracing::error!(error = %e, "health: database unavailable");
@@ -230,7 +237,8 @@ pub async fn collect(ctx: &AppContext) -> HealthReport {
         Err(_) => part(Level::Unknown, json!({})),
     };
 
-    let accepting = super::tunnel::accepting_payments(ctx).is_ok();
+    let accepting =
+        super::tunnel::accepting_payments(ctx).is_ok() && ctx.store.write_failure().is_none();
     let parts = [
         &database, &disk, &tunnel, &camera, &printer, &backups, &callbacks, &alerts,
     ];

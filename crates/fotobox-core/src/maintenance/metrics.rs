@@ -81,7 +81,15 @@ pub async fn render(ctx: &AppContext) -> String {
     let _ = writeln!(out, "# TYPE fotobox_database_bytes gauge");
     let _ = writeln!(out, "fotobox_database_bytes {db_bytes}");
 
-    let accepting = crate::maintenance::tunnel::accepting_payments(ctx).is_ok();
+    let writable = crate::maintenance::writable::accepting_orders(ctx).is_ok();
+    let _ = writeln!(
+        out,
+        "# HELP fotobox_database_writable 0 while the database cannot be written (disk full or failed)."
+    );
+    let _ = writeln!(out, "# TYPE fotobox_database_writable gauge");
+    let _ = writeln!(out, "fotobox_database_writable {}", u8::from(writable));
+
+    let accepting = crate::maintenance::tunnel::accepting_payments(ctx).is_ok() && writable;
     let _ = writeln!(
         out,
         "# HELP fotobox_accepting_payments 1 when new payments are accepted."

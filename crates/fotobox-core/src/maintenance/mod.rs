@@ -7,7 +7,7 @@
 //! before the store is opened; the http crate's server calls [`tasks::spawn`] and mounts the
 //! detailed `/healthz`, `/metrics` and the maintenance staff endpoints; the Payme and Click
 //! handlers commit provider state changes through [`journal::commit`]; `orders::create_order` asks
-//! [`tunnel::accepting_payments`]; `kiosk` reports printer readiness and the camera to
+//! [`tunnel::accepting_payments`] and [`writable::accepting_orders`]; `kiosk` reports printer readiness and the camera to
 //! [`devices`]; the print queue raises `print_failed`.
 
 pub mod alerts;
@@ -22,6 +22,7 @@ pub mod retention;
 pub mod state;
 pub mod tasks;
 pub mod tunnel;
+pub mod writable;
 
 pub use state::{
     ComponentReport, Level, MaintenanceState, SupervisorStatus, TunnelState, TunnelStatus,

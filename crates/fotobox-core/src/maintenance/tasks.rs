@@ -1,5 +1,6 @@
 //! The maintenance tasks: the scheduler (backups, retention, optimize, device checks, summary,
-//! Click status fallback), the alert sender, the tunnel health check and supervisor.
+//! Click status fallback), the alert sender, the write probe while the database cannot be
+//! written, the tunnel health check and supervisor.
 
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use tokio::task::JoinHandle;
 
 use crate::context::AppContext;
 use crate::maintenance::state::{stopped, Level};
-use crate::maintenance::{alerts, backups, devices, retention, tunnel};
+use crate::maintenance::{alerts, backups, devices, retention, tunnel, writable};
 
 /// How often the scheduler looks at the clock (backups, retention, optimize, device checks,
 /// summary).
@@ -49,8 +50,8 @@ async fn optimize(ctx: &AppContext) {
     }
 }
 
-/// Start the background tasks (scheduler with the device checks, alert sender, tunnel health
-/// check and supervisor).
+/// Start the background tasks (scheduler with the device checks, alert sender, write probe,
+/// tunnel health check and supervisor).
 /// Each ends when `stop` turns true; the supervisor kills its command first.
 pub fn spawn(ctx: &AppContext, stop: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
     let mut tasks = Vec::new();
@@ -79,6 +80,20 @@ pub fn spawn(ctx: &AppContext, stop: &watch::Receiver<bool>) -> Vec<JoinHandle<(
             tokio::select! {
                 _ = c.maintenance.sender_woken() => {}
                 _ = tokio::time::sleep(SENDER_EVERY) => {}
+                _ = stopped(&mut rx) => break,
+            }
+        }
+    }));
+
+    // The write probe: idle while the database can be written (one lock read a round).
+    let (c, mut rx) = (ctx.clone(), stop.clone());
+    tasks.push(tokio::spawn(async move {
+        let mut watch = writable::Watch::default();
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(writable::PROBE_EVERY) => {
+                    writable::tick(&c, &mut watch).await;
+                }
                 _ = stopped(&mut rx) => break,
             }
         }

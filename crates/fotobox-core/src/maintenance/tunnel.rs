@@ -228,6 +228,9 @@ pub async fn supervise(ctx: AppContext, mut stop: watch::Receiver<bool>) {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
+            // Its own process group: stopping it stops everything `sh -c` started (a pipe, a
+            // wrapper script), not only the shell.
+            .process_group(0)
             .kill_on_drop(true)
             .spawn();
         let exit_text = match spawned {
@@ -266,7 +269,7 @@ pub async fn supervise(ctx: AppContext, mut stop: watch::Receiver<bool>) {
                         Err(e) => format!("wait failed: {e}"),
                     },
                     _ = crate::maintenance::state::stopped(&mut stop) => {
-                        let _ = child.kill().await;
+                        stop_group(&mut child, pid).await;
                         for r in readers {
                             r.abort();
                         }
@@ -279,6 +282,8 @@ pub async fn supervise(ctx: AppContext, mut stop: watch::Receiver<bool>) {
                         return;
                     }
                 };
+                // The shell is gone; what it left running in its group goes with it.
+                signal_group(pid, rustix::process::Signal::KILL);
                 // Let the readers drain what the command printed last.
                 for r in readers {
                     let _ = tokio::time::timeout(Duration::from_millis(500), r).await;
@@ -313,6 +318,33 @@ pub async fn supervise(ctx: AppContext, mut stop: watch::Receiver<bool>) {
         }
         ctx.maintenance.update_supervisor(|s| s.restarts += 1);
     }
+}
+
+/// SIGTERM to the command's whole process group, SIGKILL to whatever is left after a grace of
+/// [`GROUP_GRACE`].
+async fn stop_group(child: &mut tokio::process::Child, pid: Option<u32>) {
+    signal_group(pid, rustix::process::Signal::TERM);
+    if tokio::time::timeout(GROUP_GRACE, child.wait())
+        .await
+        .is_err()
+    {
+        let _ = child.kill().await;
+    }
+    signal_group(pid, rustix::process::Signal::KILL);
+}
+
+/// How long the tunnel command gets to exit after SIGTERM.
+const GROUP_GRACE: Duration = Duration::from_secs(3);
+
+fn signal_group(pid: Option<u32>, sig: rustix::process::Signal) {
+    let Some(pid) = pid
+        .and_then(|p| i32::try_from(p).ok())
+        .and_then(rustix::process::Pid::from_raw)
+    else {
+        return;
+    };
+    // ESRCH (the group is already empty) is the usual, fine answer.
+    let _ = rustix::process::kill_process_group(pid, sig);
 }
 
 #[cfg(test)]

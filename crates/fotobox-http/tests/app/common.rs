@@ -68,7 +68,17 @@ impl TestApp {
         TestApp { ctx, dir }
     }
 
+    /// The API router as the kiosk page calls it: requests carry this boot's kiosk key
+    /// (`X-Fotobox-Kiosk-Key`) unless they set it themselves.
     pub fn api(&self) -> axum::Router {
+        fotobox_http::api_router(self.ctx.clone()).layer(axum::middleware::from_fn_with_state(
+            self.ctx.kiosk_key.expose().to_string(),
+            with_kiosk_key,
+        ))
+    }
+
+    /// The API router as any other caller sees it: no kiosk key.
+    pub fn api_without_key(&self) -> axum::Router {
         fotobox_http::api_router(self.ctx.clone())
     }
 
@@ -129,3 +139,18 @@ pub async fn send_raw(router: axum::Router, req: Request<Body>) -> (StatusCode, 
     let bytes = resp.into_body().collect().await.unwrap().to_bytes();
     (status, bytes.to_vec())
 }
+
+async fn with_kiosk_key(
+    axum::extract::State(key): axum::extract::State<String>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if !req.headers().contains_key(KIOSK_KEY) {
+        req.headers_mut()
+            .insert(KIOSK_KEY, axum::http::HeaderValue::from_str(&key).unwrap());
+    }
+    next.run(req).await
+}
+
+/// The kiosk key's header.
+pub const KIOSK_KEY: &str = "x-fotobox-kiosk-key";

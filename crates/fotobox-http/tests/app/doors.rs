@@ -539,7 +539,7 @@ async fn a_bare_sandbox_start_pays_both_providers_with_generated_credentials() {
             "POST",
             &format!("/api/test-payment/{id}"),
             None,
-            None,
+            Some(ctx.staff_token.expose()),
         )
         .await;
         assert_eq!(s, StatusCode::OK, "{provider}: {r}");
@@ -679,9 +679,23 @@ async fn hostile_requests_over_real_sockets_store_nothing_and_the_kiosk_keeps_an
     )
     .await;
     assert_eq!(s, 403);
+    let key = app.ctx.kiosk_key.expose().to_string();
     let upload = |id: &str| {
-        format!("POST /api/kiosk/orders/{id}/shots/0 HTTP/1.1\r\n{host}\r\nContent-Type: image/png")
+        format!("POST /api/kiosk/orders/{id}/shots/0 HTTP/1.1\r\n{host}\r\nX-Fotobox-Kiosk-Key: {key}\r\nContent-Type: image/png")
     };
+    // A same-site caller that only knows the order id (no kiosk key): refused before any work.
+    let (s, _) = raw_http(api, &format!("POST {cancel} HTTP/1.1\r\n{host}"), b"").await;
+    assert_eq!(s, 401);
+    let (s, _) = raw_http(
+        api,
+        &format!("GET /api/kiosk/orders/{paid_id}/print HTTP/1.1\r\n{host}"),
+        b"",
+    )
+    .await;
+    assert_eq!(
+        s, 401,
+        "the print progress carries the internet-facing /p/ link"
+    );
     let (s, _) = raw_http(api, &upload(&paid_id), &png_declaring(12_000, 12_000)).await;
     assert_eq!(s, 400);
     let (s, _) = raw_http(api, &upload("ZZZZ-ZZZZ"), &vec![0u8; 1024 * 1024]).await;

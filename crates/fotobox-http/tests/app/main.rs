@@ -11,9 +11,11 @@ mod photos_support;
 
 mod api;
 mod click_callbacks;
+mod disk_full;
 mod doors;
 mod journal;
 mod kiosk;
+mod kiosk_key;
 mod maintenance_alerts;
 mod maintenance_backups;
 mod maintenance_click;

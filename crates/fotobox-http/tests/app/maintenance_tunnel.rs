@@ -134,6 +134,57 @@ async fn a_running_tunnel_command_is_stopped_with_the_server() {
     assert!(!alive, "the tunnel process is gone");
 }
 
+/// Whether a process runs (a zombie waiting for its reaper does not).
+fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            let state = s.rsplit(')').next().unwrap_or("").trim_start();
+            !state.starts_with('Z') && !state.starts_with('X')
+        })
+        .unwrap_or(false)
+}
+
+/// `systemctl stop` used to leave what `sh -c` had started (a pipe, a wrapper's children)
+/// running after the kiosk stopped: now the command's whole process group stops with it.
+#[tokio::test]
+async fn the_tunnel_commands_children_stop_with_the_server() {
+    let up = Arc::new(AtomicBool::new(true));
+    let url = fake_public(up).await;
+    let t = app(
+        &format!("public_url = \"{url}\""),
+        "[tunnel]\ncommand = \"sleep 300 & echo child=$!; wait\"\n",
+    )
+    .await;
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(tunnel::supervise(t.ctx.clone(), rx));
+    let started = std::time::Instant::now();
+    let child = loop {
+        let found = t
+            .ctx
+            .maintenance
+            .supervisor()
+            .log
+            .iter()
+            .find_map(|l| l.strip_prefix("child=").and_then(|p| p.parse::<u32>().ok()));
+        if let Some(pid) = found {
+            break pid;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "no child line");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(running(child));
+    stop.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(8), task)
+        .await
+        .unwrap()
+        .unwrap();
+    let gone_by = std::time::Instant::now() + Duration::from_secs(2);
+    while running(child) && std::time::Instant::now() < gone_by {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!running(child), "the shell's child {child} stopped too");
+}
+
 #[tokio::test]
 async fn payments_are_refused_while_the_public_url_does_not_reach_us() {
     let up = Arc::new(AtomicBool::new(true));

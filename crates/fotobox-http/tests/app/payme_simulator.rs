@@ -33,6 +33,7 @@ async fn test_payment_endpoint_pays_a_payme_order_over_http() {
 
     let resp = http
         .post(format!("{api}/api/test-payment/{order_id}"))
+        .header(crate::common::KIOSK_KEY, app.ctx.kiosk_key.expose())
         .send()
         .await
         .unwrap();
@@ -65,6 +66,7 @@ async fn test_payment_endpoint_pays_a_payme_order_over_http() {
     // Paying again is refused (the order is paid).
     let resp = http
         .post(format!("{api}/api/test-payment/{order_id}"))
+        .header(crate::common::KIOSK_KEY, app.ctx.kiosk_key.expose())
         .send()
         .await
         .unwrap();

@@ -181,7 +181,8 @@ async fn readiness_follows_the_printer_and_the_paper() {
     assert_eq!((r.paper_available, r.paper_roll_size), (5, 5));
 
     cups.set("paused", true);
-    let r = photos::readiness(&app.ctx, 1).await.unwrap();
+    // The order door asks the printer now; the page's readiness may reuse a state for a moment.
+    let r = photos::readiness_now(&app.ctx, 1).await.unwrap();
     assert!(!r.ready);
     assert_eq!(
         r.reason.as_deref(),
@@ -244,7 +245,7 @@ async fn readiness_follows_the_printer_and_the_paper() {
 
     // CUPS down or an unknown printer: not ready.
     cups.set("lpstat-fail", true);
-    let r = photos::readiness(&app.ctx, 1).await.unwrap();
+    let r = photos::readiness_now(&app.ctx, 1).await.unwrap();
     assert!(!r.ready && r.reason.unwrap().contains("scheduler is not running"));
 }
 
@@ -386,5 +387,39 @@ async fn metrics_keep_each_family_together_with_print_jobs() {
     assert!(
         text.contains("fotobox_print_copies{state=\"done\"} 3"),
         "{text}"
+    );
+}
+
+/// The page asks for readiness every few seconds and on every screen: the printer is asked at
+/// most once per `printer.status_cache_ms`, and concurrent askers share one question.
+#[tokio::test]
+async fn readiness_asks_the_printer_at_most_once_per_cache_period() {
+    let cups = FakeCups::new();
+    let app = TestApp::with_extra(&format!("{}status_cache_ms = 60000\n", cups.config(5))).await;
+    let before = cups.lpstat_calls().len();
+    let asks: Vec<_> = (0..20)
+        .map(|_| {
+            let ctx = app.ctx.clone();
+            tokio::spawn(async move { photos::readiness(&ctx, 1).await.unwrap().ready })
+        })
+        .collect();
+    for a in asks {
+        assert!(a.await.unwrap());
+    }
+    let printer_questions = cups.lpstat_calls().len() - before;
+    assert!(
+        (1..=2).contains(&printer_questions),
+        "lpstat ran {printer_questions} times for 20 readiness checks"
+    );
+    // The order door does not trust the cache: a paused printer refuses money at once.
+    cups.set("paused", true);
+    assert!(
+        photos::readiness(&app.ctx, 1).await.unwrap().ready,
+        "cached"
+    );
+    assert!(!photos::readiness_now(&app.ctx, 1).await.unwrap().ready);
+    assert!(
+        !photos::readiness(&app.ctx, 1).await.unwrap().ready,
+        "refreshed"
     );
 }

@@ -255,3 +255,39 @@ async fn server_start_finishes_an_order_whose_shots_were_uploaded() {
     assert!(ctx.store.open_flags().await.unwrap().is_empty());
     server.shutdown().await;
 }
+
+/// A composition that takes the process down (the kernel's OOM killer) must not crash-loop the
+/// kiosk: after two starts that each died composing the same order, the next start flags the
+/// order for staff instead of composing it a third time.
+#[tokio::test]
+async fn a_composition_that_died_twice_is_flagged_not_retried() {
+    let cups = FakeCups::new();
+    let app = TestApp::with_extra(&cups.config(20)).await;
+    let order = paid_order(&app.ctx, "grid", 1).await;
+    // The customer's session: the process dies while composing.
+    let e = photos::hooks::create_photo_with(
+        &app.ctx,
+        &order,
+        shots(4),
+        Failpoint(Some(Step::Composed)),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(e, PhotoError::Crashed(Step::Composed)));
+    // The next start's resume dies composing it again.
+    let ctx = restart(app.ctx.clone()).await;
+    let e = photos::hooks::resume_with(&ctx, ResumeMode::AtStart, Failpoint(Some(Step::Composed)))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, PhotoError::Crashed(Step::Composed)));
+    // The third start gives up on it: flagged, nothing composed or printed, the kiosk goes on.
+    let ctx = restart(ctx).await;
+    let report = photos::resume(&ctx, ResumeMode::AtStart).await.unwrap();
+    assert_eq!((report.composed, report.flagged), (0, 1), "{report:?}");
+    let flags = ctx.store.open_flags().await.unwrap();
+    assert_eq!(flags.len(), 1);
+    assert!(flags[0].reason.contains("failed twice"), "{:?}", flags[0]);
+    assert!(cups.lp_calls().is_empty());
+    let again = photos::resume(&ctx, ResumeMode::AtStart).await.unwrap();
+    assert_eq!((again.composed, again.flagged), (0, 0), "{again:?}");
+}

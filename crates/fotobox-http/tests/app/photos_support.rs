@@ -78,6 +78,11 @@ impl FakeCups {
         }
     }
 
+    /// Every `lpstat` call's arguments.
+    pub fn lpstat_calls(&self) -> Vec<String> {
+        read_lines(&self.dir.path().join("lpstat.log"))
+    }
+
     /// Every `lp` call's arguments.
     pub fn lp_calls(&self) -> Vec<String> {
         read_lines(&self.dir.path().join("lp.log"))

@@ -16,7 +16,8 @@ use std::sync::{Arc, Mutex};
 
 use super::line::{self, read_dir, Body, Entry, EntryId, JournalRead};
 use super::snapshot::snapshot;
-use crate::pool::{db_time, Result, StoreError, WriteTx};
+use crate::pool::{db_time, Result, StoreError};
+use crate::writable::WriteTx;
 
 /// The file holding the first segment number that the newest verified backup does not cover.
 const COVERED: &str = "covered";
