@@ -23,6 +23,7 @@ use subtle::ConstantTimeEq;
 
 use crate::context::AppContext;
 use crate::error::{DomainError, ErrorKind};
+use crate::maintenance::journal;
 use crate::orders::{self, OrderError};
 use fotobox_store::model::{Payment, PaymentStatus, Provider};
 use fotobox_store::payments as q;
@@ -961,10 +962,11 @@ fn backup_path(ctx: &AppContext, name: &str) -> Result<PathBuf> {
 pub async fn backup_now(ctx: &AppContext, actor: Actor, suffix: &str) -> Result<PathBuf> {
     let now = ctx.clock.now();
     let name = format!("photobooth_{}{suffix}.db", now.format("%Y%m%d_%H%M%S"));
-    let path = ctx
-        .store
-        .backup_to(&backup::unique_path(&ctx.backup_dir(), &name))
-        .await?;
+    let path = crate::maintenance::backups::backup_covering(
+        ctx,
+        &backup::unique_path(&ctx.backup_dir(), &name),
+    )
+    .await?;
     audit(
         ctx,
         actor,
@@ -1018,7 +1020,14 @@ pub async fn restore(
         fotobox_store::inflight::provider_transactions(&mut c).await?
     };
     let safety = backup_now(ctx, actor, "_before-restore").await?;
+    let journaled = journal::newest_entries(&ctx.config, &ctx.data_dir);
     let tables = ctx.store.restore_online(&path).await?;
+    journal::mark_reset(
+        Some(&ctx.journal),
+        journaled,
+        &format!("staff restore of {name}"),
+    )
+    .await;
     let lost: Vec<String> = {
         let mut c = ctx.store.pool().acquire().await?;
         let after = fotobox_store::inflight::provider_transactions(&mut c).await?;
@@ -1087,10 +1096,12 @@ pub async fn clear(
         return Err(PanelError::Invalid("confirm by typing CLEAR".into()));
     }
     let n = ctx.store.count_payments().await?;
+    let journaled = journal::newest_entries(&ctx.config, &ctx.data_dir);
     let backup = ctx
         .store
         .clear_all(&ctx.backup_dir(), ctx.clock.now(), force)
         .await?;
+    journal::mark_reset(Some(&ctx.journal), journaled, "staff cleared all payments").await;
     audit(
         ctx,
         actor,
