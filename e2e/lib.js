@@ -19,7 +19,7 @@ export function artifactDir(sub) {
   return d;
 }
 
-/** Start `fotobox serve` (sandbox, temp data dir, ports 0); resolves once it prints its addresses. */
+/** Start `fotobox serve` (sandbox, no config file, temp data dir, ports 0); resolves once it prints its addresses. */
 export async function startServe(extraEnv = {}) {
   const bin = process.env.FOTOBOX_BIN || join(ROOT, 'target', 'debug', 'fotobox');
   if (!existsSync(bin)) throw new Error(`${bin} is missing: run cargo build -p fotobox first`);
@@ -30,8 +30,7 @@ export async function startServe(extraEnv = {}) {
     FOTOBOX_DATA_DIR: dataDir,
     FOTOBOX_SERVER_API_ADDR: '127.0.0.1:0',
     FOTOBOX_SERVER_CALLBACK_ADDR: '127.0.0.1:0',
-    // The Payme simulator signs its callbacks with the sandbox key.
-    FOTOBOX_PAYME_TEST_KEY: 'e2e-payme-test-key',
+    // No provider settings at all: a first start in sandbox mode generates its credentials.
     RUST_LOG: process.env.RUST_LOG || 'info',
     ...extraEnv,
   };

@@ -45,11 +45,12 @@ async function seed(server) {
     assert.equal(o.status, 200, JSON.stringify(o.body));
     const id = o.body.order_id;
     if (then === 'pay') {
-      // Endpoints taking an order id need the kiosk key or the staff token.
+      // The order's endpoints want the kiosk key or, for a tool like this seeder, the staff token.
       const r = await staffApi(server, 'POST', `/api/test-payment/${id}`);
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.equal(r.body.status, 'success');
     } else if (then === 'cancel') {
+      assert.equal((await call(server, 'POST', `/api/orders/${id}/cancel`)).status, 401, 'no kiosk key');
       assert.equal((await staffApi(server, 'POST', `/api/orders/${id}/cancel`)).status, 200);
     }
   }

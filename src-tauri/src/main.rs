@@ -109,16 +109,23 @@ async fn create_order(
     payment_type: String,
     template: String,
     copies: i64,
+    lang: Option<String>,
 ) -> Result<OrderView, CommandError> {
     let provider = Provider::parse(&payment_type)
         .ok_or_else(|| OrderError::Invalid(format!("unknown payment type {payment_type:?}")))?;
-    Ok(orders::create_order(
+    let lang = match lang.as_deref() {
+        None => fotobox_core::paylink::Lang::default(),
+        Some(l) => fotobox_core::paylink::Lang::parse(l)
+            .ok_or_else(|| OrderError::Invalid(format!("unknown language {l:?}")))?,
+    };
+    Ok(orders::create_order_in(
         &shell.ctx,
         OrderRequest::Priced {
             provider,
             template,
             copies,
         },
+        lang,
     )
     .await?)
 }

@@ -13,7 +13,7 @@ export default {
   'common.next': 'Next →',
   'common.home': 'Home',
   'common.help': 'Call staff',
-  'common.sandbox': 'SANDBOX · test mode, no real money',
+  'common.sandbox': 'SANDBOX · test mode',
   'money': '{amount} UZS',
   'layout.title': 'Choose a layout',
   'layout.shots': '{n} photos',

@@ -13,7 +13,7 @@ export default {
   'common.next': 'Далее →',
   'common.home': 'На главную',
   'common.help': 'Позвать сотрудника',
-  'common.sandbox': 'SANDBOX · тестовый режим, без настоящих денег',
+  'common.sandbox': 'SANDBOX · тестовый режим',
   'money': '{amount} сум',
   'layout.title': 'Выберите макет',
   'layout.shots': '{n} фото',

@@ -13,7 +13,7 @@ export default {
   'common.next': 'Davom etish →',
   'common.home': 'Bosh sahifa',
   'common.help': 'Xodimni chaqirish',
-  'common.sandbox': "SANDBOX · sinov rejimi, haqiqiy pul yo'q",
+  'common.sandbox': 'SANDBOX · sinov rejimi',
   'money': "{amount} so'm",
   'layout.title': 'Ko‘rinishni tanlang',
   'layout.shots': '{n} ta surat',

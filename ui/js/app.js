@@ -172,7 +172,7 @@ enter.payment = () => {
         const problem = await readyToSell(S.copies);
         if (session !== S.session || S.screen !== 'payment') return;
         if (problem) { outOfService(problem); return; }
-        const order = await backend.createOrder({ provider: b.dataset.provider, template: S.layout.name, copies: S.copies });
+        const order = await backend.createOrder({ provider: b.dataset.provider, template: S.layout.name, copies: S.copies, lang: i18n.lang() });
         if (session !== S.session || S.screen !== 'payment') { backend.cancel(order.order_id).catch(() => {}); return; }
         S.order = order;
         go('qr');
@@ -368,10 +368,42 @@ function countdown(sec) {
   });
 }
 
+// What the customer frames is what gets printed: during the countdown the live view is cut to
+// exactly the part of the picture that the print keeps of shot i (the first slot that takes it,
+// by the compositor's centred cover crop), turned upright by camera.rotate; the review image after
+// the shot is the same cut of the still.
+function frameShot(i) {
+  const slots = S.layout.slots || [];
+  const slot = slots.find((s) => s.shot === i) || slots[0];
+  const aspect = slot ? slot.w / slot.h : 4 / 3;
+  const live = document.querySelector('#s-shoot .live');
+  const vw = window.innerWidth, vh = window.innerHeight;
+  const portrait = vh > vw;
+  const maxW = portrait ? 0.94 * vw : Math.min(0.68 * vw, 1.2 * vh);
+  const maxH = portrait ? 0.62 * vh : 0.88 * vh;
+  const w = Math.min(maxW, maxH * aspect);
+  const h = w / aspect;
+  live.style.width = `${Math.round(w)}px`;
+  live.style.height = `${Math.round(h)}px`;
+  live.dataset.aspect = slot ? `${slot.w}/${slot.h}` : '';
+  // The preview is mirrored (people expect a mirror); the print is not.
+  const turn = (((S.info.camera_rotate || 0) % 360) + 360) % 360;
+  const video = $('live-video');
+  video.dataset.rotate = String(turn);
+  if (turn === 90 || turn === 270) {
+    Object.assign(video.style, { position: 'absolute', left: '50%', top: '50%', width: `${Math.round(h)}px`,
+      height: `${Math.round(w)}px`, transform: `translate(-50%, -50%) rotate(${turn}deg) scaleY(-1)` });
+  } else {
+    Object.assign(video.style, { position: '', left: '', top: '', width: '', height: '',
+      transform: turn === 180 ? 'rotate(180deg) scaleX(-1)' : '' });
+  }
+}
+
 async function shootOne(session) {
   const n = S.layout.shots;
   const i = S.shotIndex;
   const video = $('live-video');
+  frameShot(i);
   $('shot-review').hidden = true;
   $('review-actions').hidden = true;
   $('shoot-progress').textContent = t('shoot.progress', { i: i + 1, n });
@@ -380,9 +412,9 @@ async function shootOne(session) {
   if (session !== S.session || S.screen !== 'shoot') return;
   let blob;
   try {
-    blob = await camera.capture(video);
+    blob = await camera.capture(video, S.info.camera_rotate || 0);
   } catch {
-    try { await camera.start(video, 3, 1500); blob = await camera.capture(video); } catch { staff('camera'); return; }
+    try { await camera.start(video, 3, 1500); blob = await camera.capture(video, S.info.camera_rotate || 0); } catch { staff('camera'); return; }
   }
   const flash = $('flash');
   flash.classList.remove('on'); void flash.offsetWidth; flash.classList.add('on');

@@ -66,9 +66,10 @@ export const backend = {
   isTauri,
   info: () => (isTauri ? invoke('kiosk_info') : http('GET', '/api/kiosk/info')),
   readiness: (copies = 1) => (isTauri ? invoke('readiness', { copies }) : http('GET', `/api/kiosk/readiness?copies=${copies}`)),
-  createOrder: ({ provider, template, copies }) => (isTauri
-    ? invoke('create_order', { paymentType: provider, template, copies })
-    : http('POST', '/api/generate-qr', { payment_type: provider, template, copies })),
+  /** `lang`: the customer's language, so the provider's page opens in it (Payme's `l`). */
+  createOrder: ({ provider, template, copies, lang }) => (isTauri
+    ? invoke('create_order', { paymentType: provider, template, copies, lang })
+    : http('POST', '/api/generate-qr', { payment_type: provider, template, copies, lang })),
   status: (id) => (isTauri ? invoke('payment_status', { orderId: id }) : http('GET', `/api/payment-status/${enc(id)}`)),
   cancel: (id) => (isTauri ? invoke('cancel_order', { orderId: id }) : http('POST', `/api/orders/${enc(id)}/cancel`)),
   /** The customer says they paid: ask the provider (Click Merchant API) when our callback is late. */

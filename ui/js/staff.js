@@ -454,6 +454,9 @@ async function loadDevices() {
   }
   const rows = [
     ['Camera', reported(d.camera)],
+    ['Camera stills', d.camera.still ? `${d.camera.still.width}×${d.camera.still.height}` : 'no shot taken since the kiosk started'],
+    ...(d.camera.layouts || []).map((l) => [`Print resolution: ${l.title}`,
+      `${l.dpi} dpi in its smallest photo slot (prints at ${l.print_dpi})${l.low ? ' ⚠ under 200 dpi: prints will look soft; use a camera with more pixels or mount it in portrait (camera.rotate)' : ''}`]),
     ['Printer', `${d.printer.state}${d.printer.reason ? `: ${d.printer.reason}` : ''}${d.printer.printer ? ` (${d.printer.printer})` : ''}`],
     ['Printer reports', reported(d.printer.reported)],
     ['Paper left', d.paper.state === 'known' ? `${d.paper.available} of ${d.paper.roll_size}` : 'unknown'],

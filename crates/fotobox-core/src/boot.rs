@@ -13,7 +13,7 @@ use crate::clock::Clock;
 use crate::config::{Config, Secret};
 use crate::context::{AppContext, AppError};
 use crate::events::EventBus;
-use crate::maintenance::recovery;
+use crate::maintenance::{journal, recovery};
 use crate::outbound::Outbound;
 use crate::private_file::{refuse_wide_mode, write_private};
 use crate::sandbox;
@@ -36,10 +36,12 @@ impl AppContext {
             Duration::from_millis(config.database.busy_timeout_ms),
         )
         .await?;
+        let journal = journal::open(&config, &data_dir)?;
         let staff_token = resolve_staff_token(&config, &data_dir)?;
         Ok(AppContext {
             config: Arc::new(config),
             store,
+            journal,
             events: EventBus::default(),
             clock: Clock::default(),
             data_dir,

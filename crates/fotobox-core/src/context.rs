@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use fotobox_render::layouts::LayoutCache;
-use fotobox_store::{Store, StoreError};
+use fotobox_store::{Journal, Store, StoreError};
 
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError, Secret};
@@ -41,6 +41,8 @@ pub enum AppError {
 pub struct AppContext {
     pub config: Arc<Config>,
     pub store: Store,
+    /// The second copy of every acknowledged provider state change (`maintenance::journal`).
+    pub journal: Journal,
     pub events: EventBus,
     pub clock: Clock,
     pub data_dir: PathBuf,

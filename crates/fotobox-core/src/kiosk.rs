@@ -100,6 +100,8 @@ pub struct KioskInfo {
     pub max_copies: u64,
     pub providers: Providers,
     pub order_ttl_seconds: u64,
+    /// `camera.rotate`: degrees clockwise that turn the camera's picture upright.
+    pub camera_rotate: u64,
     /// The loopback API's address (filled by the Tauri shell; a browser page is served by it).
     pub api_url: Option<String>,
 }
@@ -139,6 +141,7 @@ pub async fn info(ctx: &AppContext) -> Result<KioskInfo, KioskError> {
         layouts,
         extra_copy: pricing.extra_copy,
         max_copies: pricing.max_copies,
+        camera_rotate: cfg.camera.rotate,
         providers: Providers {
             payme: cfg.payme_enabled(),
             click: cfg.click_enabled(),
@@ -309,7 +312,7 @@ pub async fn save_shot_to(
     }
     let ext = image_ext(&bytes)
         .ok_or_else(|| KioskError::Invalid("a shot must be JPEG or PNG bytes".into()))?;
-    fotobox_render::compose::check_shot_size(index, &bytes)
+    let (width, height) = fotobox_render::compose::check_shot_size(index, &bytes)
         .map_err(|e| KioskError::Invalid(e.to_string()))?;
     let dir = incoming_dir(ctx, &p);
     let n = bytes.len();
@@ -322,7 +325,7 @@ pub async fn save_shot_to(
     .await
     .map_err(|e| KioskError::Io(std::io::Error::other(e.to_string())))??;
     // A picture arrived: the page's camera works.
-    crate::maintenance::devices::camera_ok(ctx).await;
+    crate::maintenance::devices::camera_ok(ctx, width, height).await;
     Ok(ShotSaved {
         order_id: p.order_id,
         index,

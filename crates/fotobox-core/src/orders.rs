@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::context::AppContext;
 use crate::error::{DomainError, ErrorKind};
-use crate::paylink;
+use crate::paylink::{self, Lang};
 use fotobox_render::qr;
 use fotobox_store::model::{Payment, PaymentStatus, Provider, StatusEvent};
 use fotobox_store::{payments as q, StoreError, Sum};
@@ -191,16 +191,26 @@ pub async fn price(ctx: &AppContext, template: &str, copies: i64) -> Result<i64,
     Ok(base + pricing.extra_copy * (copies - 1))
 }
 
-/// The payment link the order's QR encodes.
-pub fn pay_url(ctx: &AppContext, p: &Payment) -> String {
+/// The payment link the order's QR encodes, opening the provider's page in `lang` where the
+/// provider has a language parameter (Payme's `l`; Click has none).
+pub fn pay_url(ctx: &AppContext, p: &Payment, lang: Lang) -> String {
     match p.provider() {
         Some(Provider::Click) => paylink::click_link(&ctx.config, &p.order_id, p.amount),
-        _ => paylink::payme_link(&ctx.config, &p.order_id, p.amount),
+        _ => paylink::payme_link(&ctx.config, &p.order_id, p.amount, lang),
     }
 }
 
-/// Create an order and its QR code.
+/// Create an order and its QR code (the provider's page in Uzbek).
 pub async fn create_order(ctx: &AppContext, req: OrderRequest) -> Result<OrderView, OrderError> {
+    create_order_in(ctx, req, Lang::default()).await
+}
+
+/// Create an order and its QR code, the provider's page in the customer's language.
+pub async fn create_order_in(
+    ctx: &AppContext,
+    req: OrderRequest,
+    lang: Lang,
+) -> Result<OrderView, OrderError> {
     // No new payment while the tunnel is down: a customer must not pay into a void (maintenance).
     crate::maintenance::tunnel::accepting_payments(ctx)
         .map_err(|why| OrderError::Conflict(format!("out of service: {why}")))?;
@@ -280,7 +290,7 @@ pub async fn create_order(ctx: &AppContext, req: OrderRequest) -> Result<OrderVi
     )
     .await?;
     tx.commit().await?;
-    let url = pay_url(ctx, &payment);
+    let url = pay_url(ctx, &payment, lang);
     Ok(OrderView {
         qr_svg: qr::render_svg(&url)?,
         pay_url: url,
@@ -316,7 +326,7 @@ pub async fn qr_png(ctx: &AppContext, order_id: &str) -> Result<Vec<u8>, OrderEr
         .payment_by_order_id(order_id)
         .await?
         .ok_or_else(|| OrderError::NotFound(order_id.to_string()))?;
-    Ok(qr::render_png(&pay_url(ctx, &p))?)
+    Ok(qr::render_png(&pay_url(ctx, &p, Lang::default()))?)
 }
 
 fn publish(ctx: &AppContext, p: &Payment, status: PaymentStatus) {

@@ -23,6 +23,7 @@ use subtle::ConstantTimeEq;
 
 use crate::context::AppContext;
 use crate::error::{DomainError, ErrorKind};
+use crate::maintenance::journal;
 use crate::orders::{self, OrderError};
 use fotobox_store::model::{Payment, PaymentStatus, Provider};
 use fotobox_store::payments as q;
@@ -972,10 +973,11 @@ fn backup_path(ctx: &AppContext, name: &str) -> Result<PathBuf> {
 pub async fn backup_now(ctx: &AppContext, actor: Actor, suffix: &str) -> Result<PathBuf> {
     let now = ctx.clock.now();
     let name = format!("photobooth_{}{suffix}.db", now.format("%Y%m%d_%H%M%S"));
-    let path = ctx
-        .store
-        .backup_to(&backup::unique_path(&ctx.backup_dir(), &name))
-        .await?;
+    let path = crate::maintenance::backups::backup_covering(
+        ctx,
+        &backup::unique_path(&ctx.backup_dir(), &name),
+    )
+    .await?;
     audit(
         ctx,
         actor,
@@ -1029,7 +1031,14 @@ pub async fn restore(
         fotobox_store::inflight::provider_transactions(&mut c).await?
     };
     let safety = backup_now(ctx, actor, "_before-restore").await?;
+    let journaled = journal::newest_entries(&ctx.config, &ctx.data_dir);
     let tables = ctx.store.restore_online(&path).await?;
+    journal::mark_reset(
+        Some(&ctx.journal),
+        journaled,
+        &format!("staff restore of {name}"),
+    )
+    .await;
     let lost: Vec<String> = {
         let mut c = ctx.store.pool().acquire().await?;
         let after = fotobox_store::inflight::provider_transactions(&mut c).await?;
@@ -1098,10 +1107,12 @@ pub async fn clear(
         return Err(PanelError::Invalid("confirm by typing CLEAR".into()));
     }
     let n = ctx.store.count_payments().await?;
+    let journaled = journal::newest_entries(&ctx.config, &ctx.data_dir);
     let backup = ctx
         .store
         .clear_all(&ctx.backup_dir(), ctx.clock.now(), force)
         .await?;
+    journal::mark_reset(Some(&ctx.journal), journaled, "staff cleared all payments").await;
     audit(
         ctx,
         actor,
@@ -1152,6 +1163,33 @@ fn tunnel_json(ctx: &AppContext) -> serde_json::Value {
     })
 }
 
+/// Below this print resolution a layout's smallest slot looks soft: the Devices page warns.
+pub const LOW_DPI: u32 = 200;
+
+/// The camera as the page reported it, the size of its last still and, per layout, the print
+/// resolution that still gives in the layout's smallest slot (a warning under [`LOW_DPI`]).
+async fn camera_json(ctx: &AppContext) -> serde_json::Value {
+    let mut v = component_json(ctx, "camera");
+    let still = ctx.maintenance.camera_still();
+    v["still"] = match still {
+        Some((w, h)) => serde_json::json!({"width": w, "height": h}),
+        None => serde_json::Value::Null,
+    };
+    let mut layouts = Vec::new();
+    if let (Some((w, h)), Ok(set)) = (still, crate::photos::layouts(ctx).await) {
+        for name in set.names() {
+            let Some(l) = set.get(&name) else { continue };
+            if let Some(dpi) = l.effective_dpi(w, h) {
+                layouts.push(serde_json::json!({
+                    "name": name, "title": l.title, "dpi": dpi, "print_dpi": l.dpi, "low": dpi < LOW_DPI,
+                }));
+            }
+        }
+    }
+    v["layouts"] = serde_json::Value::Array(layouts);
+    v
+}
+
 /// Everything the Devices page shows; what nobody has reported yet is `"unknown"`.
 pub async fn devices(ctx: &AppContext) -> Result<serde_json::Value> {
     let db = ctx.store.path();
@@ -1187,7 +1225,7 @@ pub async fn devices(ctx: &AppContext) -> Result<serde_json::Value> {
     Ok(serde_json::json!({
         // The camera lives in the kiosk page (getUserMedia); it reports through the
         // maintenance state. Until it does, it is unknown.
-        "camera": component_json(ctx, "camera"),
+        "camera": camera_json(ctx).await,
         "printer": printer,
         "paper": paper,
         "database": {"path": db.display().to_string(),

@@ -77,7 +77,7 @@ pub fn require_kiosk_caller(parts: &Parts, ctx: &AppContext) -> Result<(), ApiEr
         .metrics
         .count_auth_failure("kiosk_key", ctx.clock.now().timestamp())
     {
-        tracing::warn!(path = %crate::routers::loggable_path(parts.uri.path()), "refused a request without the kiosk key");
+        tracing::warn!(path = %crate::redact::loggable_path(parts.uri.path()), "refused a request without the kiosk key");
     }
     Err(ApiError::new(
         fotobox_core::error::ErrorKind::Unauthorized,

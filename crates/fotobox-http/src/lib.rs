@@ -13,6 +13,7 @@ pub mod guard;
 pub mod health;
 pub mod kiosk;
 pub mod maintenance;
+pub mod redact;
 pub mod routers;
 pub mod server;
 pub mod staff;

@@ -22,14 +22,7 @@ async fn overloaded(_: tower::BoxError) -> (axum::http::StatusCode, &'static str
     (axum::http::StatusCode::SERVICE_UNAVAILABLE, "busy, retry")
 }
 
-/// The path as logged: a digital-copy token is a credential, so `/p/<token>` is redacted.
-pub fn loggable_path(path: &str) -> &str {
-    if path.starts_with("/p/") {
-        "/p/<token>"
-    } else {
-        path
-    }
-}
+pub use crate::redact::loggable_path;
 
 async fn not_found() -> ApiError {
     ApiError::not_found("no such endpoint")

@@ -96,6 +96,26 @@ pub struct Slot {
     pub shot: usize,
 }
 
+impl Layout {
+    /// The print resolution a still of `still_w` x `still_h` pixels gives in this layout's
+    /// smallest-resolution slot: the compositor cover-crops the still to each slot's shape
+    /// ([`crate::resize::cover_crop_box`]), so a slot gets the crop's pixels over its printed size.
+    /// `None` for a layout without slots or an empty still.
+    pub fn effective_dpi(&self, still_w: u32, still_h: u32) -> Option<u32> {
+        if still_w == 0 || still_h == 0 {
+            return None;
+        }
+        self.slots
+            .iter()
+            .filter(|s| s.w > 0 && s.h > 0)
+            .map(|s| {
+                let (_, _, cw, _) = crate::resize::cover_crop_box(still_w, still_h, s.w, s.h);
+                (f64::from(self.dpi) * cw / f64::from(s.w)).round() as u32
+            })
+            .min()
+    }
+}
+
 /// A line of text; `{event}`, `{date}` and `{order}` are replaced when composing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TextLine {
@@ -734,5 +754,16 @@ mod tests {
         .unwrap();
         let e = LayoutSet::from_dir(dir.path()).unwrap_err().to_string();
         assert!(e.contains("bad.toml") && e.contains("slots[0]"), "{e}");
+    }
+
+    #[test]
+    fn effective_dpi_is_the_smallest_slots_crop_over_its_print_size() {
+        let set = LayoutSet::embedded().unwrap();
+        let postcard = set.get("postcard").unwrap();
+        // A 1920x1080 frame cut to the 1080x1380 slot keeps 845x1080 pixels: 235 dpi at 300.
+        assert_eq!(postcard.effective_dpi(1920, 1080), Some(235));
+        // A portrait 3000x4000 still has more than the slot needs.
+        assert!(postcard.effective_dpi(3000, 4000).unwrap() > 300);
+        assert_eq!(postcard.effective_dpi(0, 1080), None);
     }
 }

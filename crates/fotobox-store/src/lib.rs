@@ -8,6 +8,7 @@
 pub mod backup;
 pub mod click;
 pub mod inflight;
+pub mod journal;
 pub mod maintenance;
 pub mod model;
 pub mod money;
@@ -21,6 +22,7 @@ pub mod replay;
 pub mod staff;
 pub mod writable;
 
+pub use journal::writer::Journal;
 pub use money::Sum;
 pub use payments::{ListFilter, PeriodTotals, Stats};
 pub use pool::{db_time, latest_schema_version, Result, Soundness, Store, StoreError, MIGRATOR};

@@ -704,7 +704,7 @@ fn decode(row: &SqliteRow, i: usize) -> SqlValue {
     }
 }
 
-fn generic(row: &SqliteRow) -> GenericRow {
+pub(crate) fn generic(row: &SqliteRow) -> GenericRow {
     row.columns()
         .iter()
         .enumerate()
@@ -721,7 +721,7 @@ fn row_json(row: &SqliteRow) -> serde_json::Value {
     )
 }
 
-fn quote_ident(name: &str) -> String {
+pub(crate) fn quote_ident(name: &str) -> String {
     name.replace('"', "\"\"")
 }
 
@@ -785,7 +785,7 @@ pub async fn max_id(conn: &mut SqliteConnection, table: &str) -> Result<i64> {
     Ok(m.unwrap_or(0))
 }
 
-fn bind_all<'q>(
+pub(crate) fn bind_all<'q>(
     mut q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
     values: &'q [&'q SqlValue],
 ) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {

@@ -11,6 +11,7 @@ mod staff_cmd;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
+use fotobox_core::maintenance::journal;
 use fotobox_core::{staff, AppContext, Config};
 use fotobox_store::model::{Payment, PaymentStatus};
 use fotobox_store::{backup, ListFilter};
@@ -177,7 +178,11 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Restore { file, force } => {
             let db = cfg.database_path()?;
             let now = chrono::Utc::now();
+            let journaled = journal::newest_entries(&cfg, &cfg.resolve_data_dir()?);
             let report = backup::restore(&db, &file, now, force).await?;
+            // What the journal holds from before is gone on purpose: not replayed by a recovery.
+            let reason = format!("restore of {}", file.display());
+            journal::mark_reset(None, journaled, &reason).await;
             out!(
                 "restored {} (schema version {}) into {}",
                 report.restored_from.display(),
@@ -411,9 +416,11 @@ async fn staff_command(ctx: &AppContext, command: Command) -> Result<()> {
                     bail!("not confirmed; nothing was changed");
                 }
             }
+            let journaled = journal::newest_entries(&ctx.config, &ctx.data_dir);
             let backup = store
                 .clear_all(&ctx.backup_dir(), chrono::Utc::now(), force)
                 .await?;
+            journal::mark_reset(Some(&ctx.journal), journaled, "staff cleared all payments").await;
             let detail = serde_json::json!({"payments": n, "backup": backup.display().to_string(),
                                             "force": force});
             fotobox_core::panel::audit(

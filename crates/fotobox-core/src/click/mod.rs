@@ -12,7 +12,9 @@
 //!
 //! Everything after the signature check runs inside one `BEGIN IMMEDIATE` transaction that also
 //! appends the `payment_events` row; it commits before the answer is sent, and the status event
-//! is published only after the commit. A storage failure is -7.
+//! is published only after the commit. A transaction that prepares, confirms or cancels an
+//! attempt appends its second copy to the payment journal just before it commits
+//! (`maintenance::journal::commit`). A storage (or journal) failure is -7.
 
 pub mod amount;
 pub mod form;
@@ -22,6 +24,7 @@ pub mod simulator;
 use serde_json::{json, Value};
 
 use crate::context::AppContext;
+use crate::maintenance::journal;
 use crate::orders::{self, Payability};
 use fotobox_store::click as c;
 use fotobox_store::model::{Payment, PaymentStatus, Provider};
@@ -355,6 +358,7 @@ async fn db_prepare(
         return Ok((reply(ep, echo, ClickCode::UserDoesNotExist, None), None));
     };
     let existing = c::by_click_trans_id(&mut tx, req.click_trans_id).await?;
+    let mut changed = false;
     let (code, id) = if p.provider() != Some(Provider::Click) {
         // A Payme order is not a Click "user".
         (ClickCode::UserDoesNotExist, None)
@@ -386,6 +390,7 @@ async fn db_prepare(
                         },
                     )
                     .await?;
+                    changed = true;
                     (ClickCode::Success, Some(row.id))
                 }
             },
@@ -401,7 +406,11 @@ async fn db_prepare(
         now,
     )
     .await?;
-    tx.commit().await?;
+    if changed {
+        journal::commit(ctx, tx, p.id, "click:prepare").await?;
+    } else {
+        tx.commit().await?;
+    }
     Ok((answer, None))
 }
 
@@ -423,6 +432,7 @@ async fn db_complete(
     }
     .filter(|a| a.payment_id == p.id && a.click_trans_id == req.click_trans_id);
     let mut publish = None;
+    let mut changed = false;
     let (code, id) = match attempt {
         _ if p.provider() != Some(Provider::Click) => (ClickCode::UserDoesNotExist, None),
         None => (ClickCode::TransactionDoesNotExist, None),
@@ -436,7 +446,7 @@ async fn db_complete(
             (ClickCode::TransactionCancelled, None)
         }
         Some(a) if req.error < 0 => {
-            c::cancel(&mut tx, a.id, req.error, req.error_note, now).await?;
+            changed = c::cancel(&mut tx, a.id, req.error, req.error_note, now).await?;
             // Another attempt still prepared for this order may yet be paid: keep the order
             // pending then (the expiry sweeper ends it if nothing comes).
             let others_live = c::for_payment(&mut tx, p.id)
@@ -469,6 +479,7 @@ async fn db_complete(
                 .await?
                 .unwrap_or_else(|| p.clone());
             publish = Some((after, PaymentStatus::Success));
+            changed = true;
             (ClickCode::Success, Some(a.id))
         }
     };
@@ -482,6 +493,10 @@ async fn db_complete(
         now,
     )
     .await?;
-    tx.commit().await?;
+    if changed {
+        journal::commit(ctx, tx, p.id, "click:complete").await?;
+    } else {
+        tx.commit().await?;
+    }
     Ok((answer, publish))
 }

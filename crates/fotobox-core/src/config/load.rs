@@ -18,6 +18,7 @@ const ENV_SECTIONS: &[&str] = &[
     "orders",
     "photos",
     "printer",
+    "camera",
     // Unattended operation (maintenance).
     "schedule",
     "backup",

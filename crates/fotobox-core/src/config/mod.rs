@@ -19,6 +19,7 @@ pub use operations::{
 pub use root::Config;
 pub use secret::Secret;
 pub use sections::{
-    ClickConfig, DatabaseConfig, FiscalConfig, Mode, OrdersConfig, PaymeConfig, PhotosConfig,
-    PriceValue, PricingConfig, PrinterConfig, PrinterKind, ServerConfig, MIN_STAFF_TOKEN_LEN,
+    CameraConfig, ClickConfig, DatabaseConfig, FiscalConfig, Mode, OrdersConfig, PaymeConfig,
+    PhotosConfig, PriceValue, PricingConfig, PrinterConfig, PrinterKind, ServerConfig,
+    MIN_STAFF_TOKEN_LEN,
 };

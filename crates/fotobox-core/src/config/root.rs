@@ -9,8 +9,8 @@ use crate::config::operations::{
     AlertsConfig, BackupConfig, RetentionConfig, ScheduleConfig, StaffConfig, TunnelConfig,
 };
 use crate::config::sections::{
-    ClickConfig, DatabaseConfig, Mode, OrdersConfig, PaymeConfig, PhotosConfig, PricingConfig,
-    PrinterConfig, ServerConfig,
+    CameraConfig, ClickConfig, DatabaseConfig, Mode, OrdersConfig, PaymeConfig, PhotosConfig,
+    PricingConfig, PrinterConfig, ServerConfig,
 };
 
 /// The whole configuration, after defaults, file and environment.
@@ -38,6 +38,8 @@ pub struct Config {
     pub photos: PhotosConfig,
     #[serde(default)]
     pub printer: PrinterConfig,
+    #[serde(default)]
+    pub camera: CameraConfig,
     // Unattended operation (crate::maintenance::settings).
     #[serde(default)]
     pub schedule: ScheduleConfig,

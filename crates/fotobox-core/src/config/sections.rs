@@ -275,6 +275,17 @@ impl Default for OrdersConfig {
     }
 }
 
+/// `[camera]`: how the camera is mounted.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CameraConfig {
+    /// Degrees clockwise the picture must be turned to stand upright: 0, 90, 180 or 270 (90 or
+    /// 270 for a camera mounted on its side, as booths do for portrait postcards). Applied to the
+    /// live view and the shots alike.
+    #[serde(default, deserialize_with = "de_u64")]
+    pub rotate: u64,
+}
+
 /// `[photos]`: layouts, compositing and the digital copy.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -136,6 +136,9 @@ impl Config {
                 "printer timeouts and poll_ms must be positive",
             ));
         }
+        if !matches!(self.camera.rotate, 0 | 90 | 180 | 270) {
+            return Err(invalid("camera.rotate", "must be 0, 90, 180 or 270"));
+        }
         if self.printer.status_cache_ms > 60_000 {
             return Err(invalid(
                 "printer.status_cache_ms",

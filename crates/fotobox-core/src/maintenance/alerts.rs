@@ -27,6 +27,8 @@ pub enum AlertKind {
     /// The database cannot be written (disk full, I/O error): no new orders.
     DatabaseNotWritable,
     BackupFailed,
+    /// The payment journal cannot be written: provider callbacks are refused until it can.
+    JournalFailed,
     DiskLow,
     ClickPaidWithoutCallback,
     DailySummary,
@@ -46,6 +48,7 @@ impl AlertKind {
             AlertKind::DatabaseRestored => "db_restored",
             AlertKind::DatabaseNotWritable => "db_not_writable",
             AlertKind::BackupFailed => "backup_failed",
+            AlertKind::JournalFailed => "journal_failed",
             AlertKind::DiskLow => "disk_low",
             AlertKind::ClickPaidWithoutCallback => "click_paid_without_callback",
             AlertKind::DailySummary => "daily_summary",

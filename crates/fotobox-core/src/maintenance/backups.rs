@@ -145,8 +145,8 @@ pub struct BackupOutcome {
     pub deleted: Vec<PathBuf>,
 }
 
-/// Take a verified backup into the automatic folder now, then apply retention. A failure is
-/// logged, recorded and raised as a staff alert.
+/// Take a verified backup into the automatic folder now (pruning the payment journal it covers),
+/// then apply retention. A failure is logged, recorded and raised as a staff alert.
 pub async fn run_backup(ctx: &AppContext) -> Result<BackupOutcome, StoreError> {
     let started = ctx.clock.now();
     let result = backup_and_prune(ctx, started).await;
@@ -195,10 +195,7 @@ async fn backup_and_prune(
     now: DateTime<Utc>,
 ) -> Result<BackupOutcome, StoreError> {
     let dir = auto_dir(&ctx.config, &ctx.data_dir);
-    let path = ctx
-        .store
-        .backup_to(&unique_path(&dir, &auto_backup_name(now)))
-        .await?;
+    let path = backup_covering(ctx, &unique_path(&dir, &auto_backup_name(now))).await?;
     let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     let deleted = prune(ctx, &dir);
     Ok(BackupOutcome {
@@ -206,6 +203,27 @@ async fn backup_and_prune(
         bytes,
         deleted,
     })
+}
+
+/// A verified backup to `out` that lets the journal be pruned: the journal starts a new segment
+/// under the write lock first (so every older entry is committed before the backup's snapshot
+/// begins), and once the backup is verified the segments the previous backup covered go.
+pub async fn backup_covering(ctx: &AppContext, out: &Path) -> Result<PathBuf, StoreError> {
+    let tx = ctx.store.begin_write().await?;
+    let rotated = ctx.journal.rotate();
+    tx.rollback().await?;
+    let path = ctx.store.backup_to(out).await?;
+    match rotated.and_then(|first_uncovered| ctx.journal.prune(first_uncovered)) {
+        Ok(deleted) if !deleted.is_empty() => {
+            tracing::info!(
+                segments = deleted.len(),
+                "payment journal pruned: a verified backup covers it"
+            )
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "payment journal not pruned"),
+    }
+    Ok(path)
 }
 
 /// Apply retention to the automatic folder; returns the files deleted.

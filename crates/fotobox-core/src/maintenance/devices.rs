@@ -147,13 +147,14 @@ pub async fn camera_lost(ctx: &AppContext, order_id: Option<&str>) {
     alerts::track(ctx, AlertKind::CameraLost, CAMERA_LOST, Some(&msg)).await;
 }
 
-/// The kiosk page took a picture with the camera (a shot was uploaded).
-pub async fn camera_ok(ctx: &AppContext) {
+/// The kiosk page took a picture with the camera (a shot of `width` x `height` was uploaded).
+pub async fn camera_ok(ctx: &AppContext, width: u32, height: u32) {
+    ctx.maintenance.set_camera_still(width, height);
     ctx.maintenance.report_now(
         &ctx.clock,
         "camera",
         Level::Ok,
-        "working (a shot was uploaded)",
+        &format!("working (last still {width}x{height})"),
     );
     alerts::track(ctx, AlertKind::CameraLost, CAMERA_LOST, None).await;
 }

@@ -5,7 +5,8 @@
 //!
 //! Hooks elsewhere (each one line): `AppContext::new` (in `boot`) calls [`recovery::prepare_database`]
 //! before the store is opened; the http crate's server calls [`tasks::spawn`] and mounts the
-//! detailed `/healthz`, `/metrics` and the maintenance staff endpoints; `orders::create_order` asks
+//! detailed `/healthz`, `/metrics` and the maintenance staff endpoints; the Payme and Click
+//! handlers commit provider state changes through [`journal::commit`]; `orders::create_order` asks
 //! [`tunnel::accepting_payments`] and [`writable::accepting_orders`]; `kiosk` reports printer readiness and the camera to
 //! [`devices`]; the print queue raises `print_failed`.
 
@@ -14,6 +15,7 @@ pub mod backups;
 pub mod counters;
 pub mod devices;
 pub mod health;
+pub mod journal;
 pub mod metrics;
 pub mod recovery;
 pub mod retention;

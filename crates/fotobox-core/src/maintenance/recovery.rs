@@ -6,8 +6,9 @@
 //! staff or pre-migration) is copied into place (or, with no usable backup, a fresh database is
 //! created), then every row that can still be read from a scratch copy of the damaged file and
 //! is newer than the backup is replayed into it (payments, provider transactions, events,
-//! photos, print jobs...), and a critical staff alert says what happened. It is skipped while a
-//! server holds the database.
+//! photos, print jobs...), then the payment journal (every acknowledged provider state change,
+//! kept outside the database file: `maintenance::journal`) is replayed over both, and a critical
+//! staff alert says what happened. It is skipped while a server holds the database.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -19,13 +20,14 @@ use serde_json::json;
 use crate::config::Config;
 use crate::context::AppError;
 use fotobox_store::backup::{unique_path, verify_backup_file, ServerLock};
+use fotobox_store::journal::{self as jr, JournalReplayReport};
 use fotobox_store::maintenance as q;
 use fotobox_store::replay::{replay, ReplayReport};
 use fotobox_store::Soundness;
 use fotobox_store::{latest_schema_version, Store, StoreError};
 
 use super::alerts::{self, AlertKind};
-use super::backups;
+use super::{backups, journal};
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
     move |source| StoreError::Io {
@@ -63,7 +65,7 @@ pub enum Prepared {
         schema_version: i64,
         pre_migration_backup: Option<PathBuf>,
     },
-    Recovered(RecoveryReport),
+    Recovered(Box<RecoveryReport>),
 }
 
 /// One call at the top of `AppContext::new`, before the store is opened and migrated.
@@ -85,12 +87,12 @@ pub async fn prepare_database(config: &Config, data_dir: &Path) -> Result<Prepar
                 pre_migration_backup: pre,
             })
         }
-        Ok(FileCheck::Damaged(problems)) => Ok(Prepared::Recovered(
+        Ok(FileCheck::Damaged(problems)) => Ok(Prepared::Recovered(Box::new(
             recover(config, data_dir, &db, &problems, Utc::now()).await?,
-        )),
-        Err(e) if is_corruption(&e) => Ok(Prepared::Recovered(
+        ))),
+        Err(e) if is_corruption(&e) => Ok(Prepared::Recovered(Box::new(
             recover(config, data_dir, &db, &e.to_string(), Utc::now()).await?,
-        )),
+        ))),
         Err(e) => Err(e.into()),
     }
 }
@@ -172,6 +174,8 @@ pub struct RecoveryReport {
     pub restored_from: Option<PathBuf>,
     pub backup_taken_at: Option<DateTime<Utc>>,
     pub replay: ReplayReport,
+    /// What the payment journal gave back.
+    pub journal: JournalReplayReport,
 }
 
 /// The newest backup in any backup folder that passes the integrity check.
@@ -258,9 +262,20 @@ pub async fn recover(
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(sibling(&scratch, suffix));
     }
+    // Last, the journal: acknowledged changes the backup and the damaged file lost (or whose
+    // pages could not be read). Idempotent, and it never moves a row back.
+    let reads: Vec<jr::JournalRead> = journal::dirs(config, data_dir)
+        .unwrap_or_default()
+        .iter()
+        .map(|d| jr::read_dir(d))
+        .collect();
+    match jr::replay(&target, &reads).await {
+        Ok(r) => report.journal = r,
+        Err(e) => tracing::error!(error = %e, "the payment journal could not be replayed"),
+    }
 
     let message = format!(
-        "Database was damaged ({}) and has been recovered: the damaged file is kept at {}; {}; {} rows replayed from the damaged file ({} unreadable). Check recent payments.",
+        "Database was damaged ({}) and has been recovered: the damaged file is kept at {}; {}; {} rows replayed from the damaged file ({} unreadable); {} rows of {} acknowledged payment changes re-applied from the payment journal ({} journal lines unreadable). Check recent payments.",
         report.problems.chars().take(120).collect::<String>(),
         aside.display(),
         match (&report.restored_from, report.backup_taken_at) {
@@ -269,6 +284,9 @@ pub async fn recover(
         },
         report.replay.total_applied(),
         report.replay.unreadable,
+        report.journal.total_applied(),
+        report.journal.changes,
+        report.journal.unreadable_lines,
     );
     let window = chrono::Duration::minutes(config.alerts.repeat_after_minutes as i64);
     if let Err(e) = alerts::raise_in(

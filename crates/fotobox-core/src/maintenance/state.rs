@@ -71,6 +71,8 @@ struct Inner {
     /// Conditions that [`alerts::track`] follows (alert key -> active), since start.
     conditions: Mutex<BTreeMap<String, bool>>,
     last_optimize: Mutex<Option<DateTime<Utc>>>,
+    /// The size of the last still the kiosk page uploaded (the camera's print resolution).
+    camera_still: Mutex<Option<(u32, u32)>>,
     sender: Notify,
 }
 
@@ -137,6 +139,16 @@ impl MaintenanceState {
     /// [`MaintenanceState::report`] at the clock's now.
     pub fn report_now(&self, clock: &crate::clock::Clock, name: &str, status: Level, detail: &str) {
         self.report(name, status, detail, clock.now());
+    }
+
+    /// Remember the size of a still the page took (width, height).
+    pub fn set_camera_still(&self, width: u32, height: u32) {
+        *lock(&self.inner.camera_still) = Some((width, height));
+    }
+
+    /// The size of the last still the page took, if any since start.
+    pub fn camera_still(&self) -> Option<(u32, u32)> {
+        *lock(&self.inner.camera_still)
     }
 
     /// Wait until [`MaintenanceState::wake_sender`] is called.

@@ -1,11 +1,14 @@
 //! The Merchant API methods (payme.md §4). Each state change, the payment change it causes and
 //! its `payment_events` row are written in one `BEGIN IMMEDIATE` transaction, committed before
-//! the answer is built; status events are published only after that commit.
+//! the answer is built, with its second copy appended to the payment journal just before the
+//! commit (`maintenance::journal::commit`; no journal, no commit: a system error); status events
+//! are published only after that commit.
 
 use serde_json::{json, Map, Value};
 
 use super::protocol::{self as p, code, RpcError, TX_TIMEOUT_MS};
 use crate::context::AppContext;
+use crate::maintenance::journal;
 use crate::orders::{self, Payability};
 use fotobox_store::model::{Payment, PaymentStatus};
 use fotobox_store::payme::{self as q, PaymeTx};
@@ -264,7 +267,7 @@ async fn create(ctx: &AppContext, params: &Map<String, Value>) -> MResult {
         now,
     )
     .await?;
-    tx.commit().await?;
+    journal::commit(ctx, tx, order.id, "payme:CreateTransaction").await?;
     tracing::info!(order_id = %order.order_id, payme_id, transaction = t.id, "payme transaction created");
     Ok(answer)
 }
@@ -288,7 +291,7 @@ async fn cancel_by_timeout(
         let mut detail = event_detail(params, &Err(err.clone()));
         detail["timeout_cancel"] = json!({"state": -1, "reason": 4});
         pay::insert_event(&mut tx, t.payment_id, "payme", method, &detail, now).await?;
-        tx.commit().await?;
+        journal::commit(ctx, tx, t.payment_id, "payme:timeout_cancel").await?;
         tracing::info!(payme_id = %t.payme_id, "payme transaction cancelled by the 12-hour timeout");
     }
     Err(err.into())
@@ -331,7 +334,7 @@ async fn perform(ctx: &AppContext, params: &Map<String, Value>) -> MResult {
     )
     .await?;
     let payment = pay::payment_by_id(&mut tx, t.payment_id).await?;
-    tx.commit().await?;
+    journal::commit(ctx, tx, t.payment_id, "payme:PerformTransaction").await?;
     if let Some(payment) = payment {
         tracing::info!(order_id = %payment.order_id, payme_id, "payme transaction performed: order paid");
         orders::publish_status(ctx, &payment, PaymentStatus::Success);
@@ -367,7 +370,7 @@ async fn cancel(ctx: &AppContext, params: &Map<String, Value>) -> MResult {
                 now,
             )
             .await?;
-            tx.commit().await?;
+            journal::commit(ctx, tx, t.payment_id, "payme:CancelTransaction").await?;
             tracing::info!(
                 payme_id,
                 reason,
@@ -411,7 +414,7 @@ async fn cancel(ctx: &AppContext, params: &Map<String, Value>) -> MResult {
             )
             .await?;
             let after = pay::payment_by_id(&mut tx, t.payment_id).await?;
-            tx.commit().await?;
+            journal::commit(ctx, tx, t.payment_id, "payme:CancelTransaction").await?;
             tracing::warn!(order_id = %payment.order_id, payme_id, reason, "PAYME REFUND: a performed transaction was cancelled; the order is cancelled");
             if let Some(after) = after {
                 orders::publish_status(ctx, &after, PaymentStatus::Canceled);
@@ -515,6 +518,6 @@ async fn set_fiscal_data(ctx: &AppContext, params: &Map<String, Value>) -> MResu
         now,
     )
     .await?;
-    tx.commit().await?;
+    journal::commit(ctx, tx, t.payment_id, "payme:SetFiscalData").await?;
     Ok(answer)
 }

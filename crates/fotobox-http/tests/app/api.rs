@@ -141,8 +141,8 @@ async fn generate_qr_errors_are_readable_and_change_nothing() {
             "not both",
         ),
         (
-            json!({"payment_type": "payme", "template": "strip", "extra": 1}),
-            "invalid JSON",
+            json!({"payment_type": "payme", "template": "strip", "lang": "de"}),
+            "lang must be",
         ),
         (json!({"template": "strip"}), "invalid JSON"),
         (
@@ -175,6 +175,52 @@ async fn generate_qr_errors_are_readable_and_change_nothing() {
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert!(v["error"].as_str().unwrap().starts_with("invalid JSON"));
     assert_eq!(app.ctx.store.count_payments().await.unwrap(), 0);
+}
+
+/// The previous frontend's body with a field this version does not know still creates an order
+/// (it promised to need no change); `lang` opens Payme's page in the customer's language.
+#[tokio::test]
+async fn generate_qr_ignores_unknown_fields_and_carries_the_language() {
+    use base64::Engine as _;
+    let app = TestApp::new().await;
+    let (s, o) = send(
+        app.api(),
+        "POST",
+        "/api/generate-qr",
+        Some(json!({"payment_type": "payme", "amount": 5000, "description": "Photo", "extra": {"a": [1, 2]}})),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{o}");
+    assert_eq!(app.ctx.store.count_payments().await.unwrap(), 1);
+    for (lang, want) in [(None, "l=uz"), (Some("ru"), "l=ru"), (Some("en"), "l=en")] {
+        let mut body = json!({"payment_type": "payme", "template": "strip", "copies": 1});
+        if let Some(l) = lang {
+            body["lang"] = json!(l);
+        }
+        let (s, o) = send(app.api(), "POST", "/api/generate-qr", Some(body), None).await;
+        assert_eq!(s, StatusCode::OK, "{o}");
+        let url = o["pay_url"].as_str().unwrap();
+        let b64 = url.rsplit_once('/').unwrap().1;
+        let params = String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(params.split(';').any(|p| p == want), "{lang:?}: {params}");
+    }
+    // Click documents no language parameter: its link stays as it was.
+    let (s, o) = send(
+        app.api(),
+        "POST",
+        "/api/generate-qr",
+        Some(json!({"payment_type": "click", "template": "strip", "lang": "ru"})),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{o}");
+    assert!(!o["pay_url"].as_str().unwrap().contains("lang"));
 }
 
 #[tokio::test]

@@ -13,6 +13,7 @@ mod api;
 mod click_callbacks;
 mod disk_full;
 mod doors;
+mod journal;
 mod kiosk;
 mod kiosk_key;
 mod maintenance_alerts;

@@ -817,6 +817,43 @@ async fn devices_report_what_is_known_and_unknown() {
     assert_eq!(audit[0].action, "paper_reset");
 }
 
+/// The Devices page shows the camera's still size (from the shots the page uploads) and, per
+/// layout, the print resolution its smallest slot gets, with a warning under 200 dpi.
+#[tokio::test]
+async fn devices_show_the_print_resolution_the_camera_gives_each_layout() {
+    let app = app_with_pin().await;
+    let t = session(&app).await;
+    let (_, d) = send(app.api(), "GET", "/api/staff/devices", None, Some(&t)).await;
+    assert!(d["camera"]["still"].is_null(), "{d}");
+    let dpi_of = |d: &Value, layout: &str| {
+        d["camera"]["layouts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["name"] == layout)
+            .cloned()
+            .unwrap()
+    };
+    for ((w, h), dpi, low) in [((1920, 1080), 235, false), ((1280, 720), 157, true)] {
+        let order = crate::photos_support::paid_order(&app.ctx, "postcard", 1).await;
+        let req = Request::post(format!("/api/kiosk/orders/{order}/shots/0"))
+            .header("content-type", "image/jpeg")
+            .body(Body::from(crate::photos_support::shot(
+                w,
+                h,
+                [90, 120, 150],
+            )))
+            .unwrap();
+        let (s, body) = send_raw(app.api(), req).await;
+        assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+        let (_, d) = send(app.api(), "GET", "/api/staff/devices", None, Some(&t)).await;
+        assert_eq!(d["camera"]["still"], json!({"width": w, "height": h}));
+        let postcard = dpi_of(&d, "postcard");
+        assert_eq!(postcard["dpi"], dpi, "{postcard}");
+        assert_eq!(postcard["low"], low, "{postcard}");
+    }
+}
+
 async fn tunnel_view(app: &TestApp, t: &str) -> Value {
     let (s, d) = send(app.api(), "GET", "/api/staff/devices", None, Some(t)).await;
     assert_eq!(s, StatusCode::OK, "{d}");
