@@ -50,18 +50,12 @@ ok "fotobox --version and fotobox-kiosk --version (no display) say $version"
 
 # `fotobox doctor` runs on a fresh sandbox data directory: it reports (0, or 1 for a failed check)
 # and neither crashes (101) nor is unknown to the command line (2).
-doctor_merged=0 # TODO(lead): set to 1 when merging the doctor branch (`fotobox doctor` exists then)
-if [ "$doctor_merged" = 1 ]; then
-  set +e
-  report=$(env -u FOTOBOX_CONFIG "$root/usr/bin/fotobox" --data-dir "$tmp/data" doctor 2>&1)
-  status=$?
-  set -e
-  { [ "$status" -le 1 ] && [ -n "$report" ]; } || fail "fotobox doctor exited $status: $report"
-  ok "fotobox doctor runs (exit $status)"
-else
-  "$root/usr/bin/fotobox" --help | grep -q '^  serve ' || fail "fotobox --help does not list serve"
-  ok "fotobox --help runs (fotobox doctor is not in this tree yet)"
-fi
+set +e
+report=$(env -u FOTOBOX_CONFIG "$root/usr/bin/fotobox" --data-dir "$tmp/data" doctor 2>&1)
+status=$?
+set -e
+{ [ "$status" -le 1 ] && [ -n "$report" ]; } || fail "fotobox doctor exited $status: $report"
+ok "fotobox doctor runs (exit $status)"
 
 # What fotobox.service runs (`fotobox serve --config FILE --data-dir DIR`), with the packaged
 # example config on free ports: it starts, and SIGTERM stops it with exit 0 (Restart=on-failure

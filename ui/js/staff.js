@@ -438,6 +438,20 @@ async function loadDatabase() {
 
 // ------------------------------------------------------------------ devices
 
+async function loadDoctor() {
+  $('#doctor-summary').textContent = 'Checking…';
+  const r = await api('GET', '/api/staff/doctor');
+  $('#doctor-summary').textContent = r.mode !== 'live'
+    ? 'Sandbox mode: nothing fails here; fix what is missing before switching to live.'
+    : (r.ready_for_live ? 'Live: ready to take real money.' : `Live: ${r.failures} money-path check(s) fail.`);
+  $('#doctor-summary').className = `result${r.mode === 'live' && !r.ready_for_live ? ' bad' : ''}`;
+  $('#t-doctor tbody').replaceChildren(...r.checks.map((c) => el('tr', {},
+    el('td', { class: `st-${c.status}` }, c.status),
+    el('td', { class: 'key' }, `${c.key}${c.money_path ? ' (money path)' : ''}`),
+    el('td', {}, c.detail),
+    el('td', {}, c.status === 'ok' ? '' : c.fix))));
+}
+
 async function loadDevices() {
   const d = await api('GET', '/api/staff/devices');
   const mb = (n) => (typeof n === 'number' ? `${(n / 1048576).toFixed(1)} MiB` : n);
@@ -469,6 +483,8 @@ async function loadDevices() {
     ['Mode', d.mode],
   ];
   $('#t-devices tbody').replaceChildren(...rows.map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', {}, v))));
+  // The checklist fetches the public URL (up to 10 s): it fills in on its own.
+  loadDoctor().catch((x) => { $('#doctor-summary').textContent = `Checklist unavailable: ${x.message}`; });
   const sup = (await api('GET', '/api/maintenance/tunnel/log')).supervisor;
   $('#tunnel-sup').textContent = sup.enabled
     ? `${sup.running ? `running (pid ${sup.pid})` : 'not running'} · ${sup.starts} starts, ${sup.restarts} restarts${sup.last_exit ? ` · last exit: ${sup.last_exit}` : ''}`

@@ -35,6 +35,10 @@ pub enum AppError {
     },
     #[error("{path} has mode {mode:o}: others may read it; run `chmod 600 {path}`")]
     Insecure { path: PathBuf, mode: u32 },
+    /// A live start without what taking real money needs: one line per failure, naming the key
+    /// (`crate::doctor::start_check`).
+    #[error("refusing to start in live mode (`fotobox doctor` lists every check):\n{}", .0.join("\n"))]
+    LiveStartRefused(Vec<String>),
 }
 
 #[derive(Clone)]

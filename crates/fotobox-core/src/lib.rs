@@ -12,6 +12,7 @@ pub mod click_api;
 pub mod clock;
 pub mod config;
 pub mod context;
+pub mod doctor;
 pub mod error;
 pub mod events;
 pub mod kiosk;

@@ -53,7 +53,8 @@ pub const SESSION_MAX: Duration = Duration::hours(1);
 pub const MIN_LAYOUT_PRICE: i64 = 1_000;
 pub const MAX_PRICE: i64 = 10_000_000;
 
-const PIN_HASH_KEY: &str = "pin_hash";
+/// The staff setting holding the PIN hash (also read by `crate::doctor`).
+pub const PIN_HASH_KEY: &str = "pin_hash";
 
 /// Errors of panel actions, answered as `{"error": ...}` by `http::staff`.
 #[derive(Debug, thiserror::Error)]

@@ -101,6 +101,25 @@ impl Printer {
         }
     }
 
+    /// The queue's state reasons as `lpstat -l -p NAME` lists them (its `Alerts:` line), `none`
+    /// left out. Always empty for the folder printer.
+    pub async fn state_reasons(&self) -> Result<Vec<String>, PrintError> {
+        match self {
+            Printer::Cups(c) if !c.name.is_empty() => {
+                let args = vec!["-l".into(), "-p".into(), c.name.clone()];
+                let (ok, out, err) = run_blocking(c.lpstat.clone(), args, c.timeout).await?;
+                if !ok {
+                    return Err(PrintError::Command(format!(
+                        "lpstat failed: {}",
+                        first_line(&err)
+                    )));
+                }
+                Ok(parse_alerts(&out))
+            }
+            _ => Ok(Vec::new()),
+        }
+    }
+
     /// The highest job id the printer knows, recorded before submitting (CUPS only).
     pub async fn mark(&self) -> Result<Option<String>, PrintError> {
         match self {
@@ -248,7 +267,9 @@ fn run(
     Ok((status.success(), stdout, stderr))
 }
 
-async fn run_blocking(
+/// Run a program on a blocking thread with a time limit: `(success, stdout, stderr)`. Also
+/// used by the start checks (`crate::doctor`) for `timedatectl`.
+pub(crate) async fn run_blocking(
     program: String,
     args: Vec<String>,
     timeout: Duration,
@@ -383,9 +404,29 @@ pub fn parse_status(name: &str, out: &str) -> PrinterStatus {
     }
 }
 
+/// The reasons on the `Alerts:` line of `lpstat -l -p` (`none` left out).
+pub fn parse_alerts(out: &str) -> Vec<String> {
+    out.lines()
+        .filter_map(|l| l.trim().strip_prefix("Alerts:"))
+        .flat_map(str::split_whitespace)
+        .filter(|r| *r != "none")
+        .map(str::to_string)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_the_alerts_line() {
+        let out = "printer DNP is idle.  enabled since Mon\n\tForm mounted:\n\tAlerts: media-empty-error marker-supply-low-warning\n\tLocation:\n";
+        assert_eq!(
+            parse_alerts(out),
+            vec!["media-empty-error", "marker-supply-low-warning"]
+        );
+        assert!(parse_alerts("printer DNP is idle.\n\tAlerts: none\n").is_empty());
+    }
 
     #[test]
     fn parses_lp_and_lpstat() {

@@ -2,7 +2,8 @@
 //! generated ones, stored once in `<data_dir>/sandbox_credentials.toml` (mode 0600). The
 //! built-in simulators sign with them and the callback endpoints verify them exactly like live
 //! ones, so a newcomer's kiosk takes (simulated) payments from the first start. Live mode never
-//! reads the file: no generated credential is ever accepted there.
+//! takes credentials from the file: no generated credential is ever accepted there (the live
+//! start check reads it only to refuse a configured credential equal to a generated one).
 
 use std::path::Path;
 
@@ -59,6 +60,13 @@ impl SandboxCredentials {
             click_merchant_user_id: rng.random_range(10_000..100_000),
             click_secret_key: hex(16),
         }
+    }
+
+    /// The stored credentials of `data_dir`, if there are any, read without creating anything
+    /// (the live start check compares the configured credentials against them).
+    pub fn stored(data_dir: &Path) -> Option<SandboxCredentials> {
+        let text = std::fs::read_to_string(data_dir.join(FILE_NAME)).ok()?;
+        toml::from_str(&text).ok()
     }
 
     /// The stored credentials of `data_dir`, generated and stored on the first call.

@@ -37,8 +37,11 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, AppError> {
 }
 
 /// Bind both listeners and start serving. The callback listener serves only provider callbacks
-/// and `/healthz`; the API listener serves the UI and staff endpoints.
+/// and `/healthz`; the API listener serves the UI and staff endpoints. In live mode the start
+/// checks run first (`fotobox_core::doctor::start_check`): a missing or malformed prerequisite
+/// of taking real money refuses the start, one line per failure naming the key.
 pub async fn start(ctx: AppContext) -> Result<RunningServer, AppError> {
+    fotobox_core::doctor::start_check(&ctx).await?;
     let lock = ServerLock::acquire(ctx.store.path())?;
     if !ctx.config.server.api_addr.ip().is_loopback() {
         tracing::warn!(addr = %ctx.config.server.api_addr, "the API listener is not on loopback; staff endpoints still need the token");

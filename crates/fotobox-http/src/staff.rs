@@ -51,6 +51,7 @@ pub fn routes() -> Router<AppContext> {
         .route("/api/staff/backups/{name}/restore", post(restore))
         .route("/api/staff/clear", post(clear))
         .route("/api/staff/devices", get(devices))
+        .route("/api/staff/doctor", get(doctor))
         .route("/api/staff/alerts", get(alerts))
         .route("/api/staff/alerts/{id}/ack", post(ack_alert))
         .route("/api/staff/paper/reset", post(reset_paper))
@@ -509,6 +510,11 @@ async fn clear(
 
 async fn devices(_: PanelAuth, State(ctx): State<AppContext>) -> R<Json<Value>> {
     Ok(Json(panel::devices(&ctx).await?))
+}
+
+/// The going-live checklist (the same checks as `fotobox doctor`; no secret in it).
+async fn doctor(_: PanelAuth, State(ctx): State<AppContext>) -> Json<fotobox_core::doctor::Report> {
+    Json(fotobox_core::doctor::checklist(&ctx).await)
 }
 
 /// Staff alerts (the same `alerts` table the maintenance jobs write and Telegram sends): open

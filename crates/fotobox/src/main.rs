@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod compose_cmd;
+mod doctor_cmd;
 mod reconcile_cmd;
 
 mod staff_cmd;
@@ -42,8 +43,17 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the callback listener and the API listener until SIGINT/SIGTERM.
+    /// Run the callback listener and the API listener until SIGINT/SIGTERM. In live mode a
+    /// missing prerequisite of taking real money refuses the start (see `doctor`).
     Serve,
+    /// Check what taking real money needs (credentials, fiscal data, public URL, printer, paper,
+    /// disk, clock, staff PIN); exits non-zero when a live money-path prerequisite fails. Needs
+    /// no running server and takes no lock.
+    Doctor {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Look at payments.
     Payments {
         #[command(subcommand)]
@@ -171,6 +181,7 @@ async fn run(cli: Cli) -> Result<()> {
     let cfg = load_config(&cli)?;
     match cli.command {
         Command::Serve => serve(cfg).await,
+        Command::Doctor { json } => doctor_cmd::run(cfg, json).await,
         Command::Compose(args) => compose_cmd::compose(&cfg, args),
         Command::Paper { command } => compose_cmd::paper(cfg, command).await,
         Command::PrintQueue(args) => compose_cmd::print_queue(cfg, args).await,
@@ -437,7 +448,10 @@ async fn staff_command(ctx: &AppContext, command: Command) -> Result<()> {
                 backup.display()
             );
         }
-        Command::Serve | Command::Restore { .. } | Command::Staff { .. } => {
+        Command::Serve
+        | Command::Doctor { .. }
+        | Command::Restore { .. }
+        | Command::Staff { .. } => {
             unreachable!("handled in run")
         }
         Command::Compose(_) | Command::Paper { .. } | Command::PrintQueue(_) => {

@@ -22,6 +22,32 @@ fn fotobox(data: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Like [`fotobox`], but a run still going after `limit` is killed (and then fails the test).
+fn fotobox_within(data: &Path, args: &[&str], limit: Duration) -> Output {
+    let mut child = Command::new(BIN)
+        .args(["--data-dir", data.to_str().unwrap()])
+        .args(args)
+        .env_remove("FOTOBOX_CONFIG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "fotobox {args:?} still running after {limit:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).to_string()
 }
@@ -551,4 +577,200 @@ fn http_get(addr: &str, path: &str) -> String {
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     out
+}
+
+// ------------------------------------------------------------------ doctor and the live start
+
+const LIVE_KEY: &str = "LivePaymeKey0123456789abcdefghijKLMN";
+const LIVE_SECRET: &str = "LiveClickSecret9f8e7d6c";
+
+/// A fake `lpstat` (queue present, accepting, no alerts) in `dir`.
+fn fake_lpstat(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let p = dir.join("lpstat");
+    std::fs::write(
+        &p,
+        "#!/bin/sh\ncase \"$*\" in\n  *\"-l -p \"*) printf 'printer %s is idle.\\n\\tAlerts: none\\n' \"$3\" ;;\n  *\"-W\"*) ;;\n  *) printf 'printer %s is idle.  enabled since Mon\\n%s accepting requests since Mon\\n' \"$2\" \"$2\" ;;\nesac\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    p
+}
+
+/// A stand-in for the tunnel: every request gets the kiosk's `{"status":"ok"}`.
+fn fake_public_url() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let body = "{\"status\":\"ok\"}";
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+/// A live config file: `complete` adds the fiscal data, the public URL and the printer queue.
+fn live_config_file(data: &Path, complete: Option<(&Path, &str)>) -> PathBuf {
+    let mut text = format!(
+        "mode = \"live\"\n[server]\ncallback_addr = \"127.0.0.1:0\"\napi_addr = \"127.0.0.1:0\"\n\
+         [payme]\nmerchant_id = \"5e730e8e0b852a417aa49ceb\"\nkey = \"{LIVE_KEY}\"\n\
+         [click]\nservice_id = 12345\nmerchant_id = 6789\nmerchant_user_id = 23456\nsecret_key = \"{LIVE_SECRET}\"\n"
+    );
+    if let Some((lpstat, url)) = complete {
+        text.push_str(&format!(
+            "[fiscal]\nikpu_code = \"10899002001000000\"\npackage_code = \"1512443\"\nvat_percent = 12\n\
+             title = \"Foto chop etish, dona\"\ntin = \"123456789\"\n\
+             [printer]\nname = \"Kiosk\"\nlpstat_command = \"{}\"\n",
+            lpstat.display()
+        ));
+        text = text.replace("[payme]", &format!("public_url = \"{url}\"\n[payme]"));
+    }
+    let p = data.join("live.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn no_secret(text: &str) {
+    for s in [LIVE_KEY, LIVE_SECRET] {
+        assert!(!text.contains(s), "a secret in the output: {text}");
+    }
+}
+
+#[test]
+fn doctor_lists_what_a_half_configured_live_kiosk_lacks_and_serve_refuses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = live_config_file(dir.path(), None);
+    let cfg = cfg.to_str().unwrap();
+    let o = fotobox(dir.path(), &["--config", cfg, "doctor"]);
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert!(!o.status.success(), "{out}");
+    for key in [
+        "fiscal.ikpu_code",
+        "fiscal.package_code",
+        "fiscal.vat_percent",
+        "fiscal.title",
+        "fiscal.tin",
+        "server.public_url",
+        "printer.name",
+        "paper",
+    ] {
+        let line = out
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(key))
+            .unwrap_or_else(|| panic!("{key} not listed:\n{out}"));
+        assert!(line.starts_with("MISSING"), "{line}");
+    }
+    assert!(out.contains("live: "), "{out}");
+    assert!(err.contains("money-path"), "{err}");
+    no_secret(&out);
+    no_secret(&err);
+    // Read-only: nothing created in the data directory.
+    for f in ["photobooth.db", "staff_token", "sandbox_credentials.toml"] {
+        assert!(!dir.path().join(f).exists(), "doctor created {f}");
+    }
+
+    let o = fotobox(dir.path(), &["--config", cfg, "doctor", "--json"]);
+    assert!(!o.status.success());
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["mode"], "live");
+    assert_eq!(v["ready_for_live"], false);
+    assert!(v["failures"].as_u64().unwrap() >= 8, "{v}");
+    let keys: Vec<&str> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["key"].as_str().unwrap())
+        .collect();
+    assert!(
+        keys.contains(&"fiscal.ikpu_code") && keys.contains(&"clock"),
+        "{keys:?}"
+    );
+    no_secret(&stdout(&o));
+
+    // `serve` refuses the same kiosk: one line per failed setting, naming the key.
+    let o = fotobox_within(
+        dir.path(),
+        &["--config", cfg, "serve"],
+        Duration::from_secs(20),
+    );
+    let err = stderr(&o);
+    assert!(!o.status.success(), "{err}");
+    assert!(err.contains("refusing to start in live mode"), "{err}");
+    for key in [
+        "fiscal.ikpu_code",
+        "fiscal.tin",
+        "server.public_url",
+        "printer.name",
+    ] {
+        assert!(
+            err.lines().any(|l| l.starts_with(&format!("{key}: "))),
+            "{key} not named:\n{err}"
+        );
+    }
+    assert!(!err.lines().any(|l| l.starts_with("paper: ")), "{err}");
+    no_secret(&err);
+}
+
+#[test]
+fn doctor_in_sandbox_mode_fails_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = fotobox(dir.path(), &["doctor"]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}{}", stderr(&o));
+    assert!(out.contains("sandbox: nothing fails"), "{out}");
+    assert!(out.lines().any(|l| l.contains("fiscal.ikpu_code")), "{out}");
+    assert!(!dir.path().join("photobooth.db").exists());
+}
+
+#[test]
+fn a_complete_live_kiosk_serves_and_doctor_exits_zero_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let lpstat = fake_lpstat(dir.path());
+    let url = fake_public_url();
+    let cfg = live_config_file(dir.path(), Some((&lpstat, &url)));
+    let cfg = cfg.to_str().unwrap();
+    let o = fotobox(dir.path(), &["--config", cfg, "paper", "reset"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut child = Command::new(BIN)
+        .args([
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--config",
+            cfg,
+            "serve",
+        ])
+        .env_remove("FOTOBOX_CONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    // The server holds its lock; doctor needs none.
+    let o = fotobox(dir.path(), &["--config", cfg, "doctor"]);
+    let out = stdout(&o);
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let served = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&served.stderr);
+    assert!(
+        line.starts_with("listening "),
+        "live serve started: {line}{err}"
+    );
+    assert!(o.status.success(), "{out}{}", stderr(&o));
+    assert!(out.contains("live: ready to take real money"), "{out}");
+    no_secret(&out);
+    no_secret(&err);
 }

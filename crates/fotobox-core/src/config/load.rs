@@ -14,6 +14,7 @@ const ENV_SECTIONS: &[&str] = &[
     "server",
     "payme",
     "click",
+    "fiscal",
     "pricing",
     "orders",
     "photos",
@@ -76,7 +77,7 @@ impl Config {
     }
 
     fn from_table(table: toml::Table) -> Result<Config, ConfigError> {
-        let cfg: Config =
+        let mut cfg: Config =
             serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
                 let key = e.path().to_string();
                 let inner = one_line(&e.into_inner().to_string());
@@ -84,6 +85,9 @@ impl Config {
                 invalid(if key == "." { "(top level)" } else { &key }, inner)
             })?;
         cfg.validate()?;
+        // `[fiscal]` wins; `[payme.fiscal]` fills what it lacks (checked separately above).
+        let aliases = cfg.payme.fiscal.clone();
+        cfg.fiscal.merge_aliases(&aliases);
         Ok(cfg)
     }
 }
@@ -183,11 +187,87 @@ mod tests {
     }
 
     #[test]
-    fn live_mode_requires_credentials() {
-        let e = Config::from_toml("mode = \"live\"\n").unwrap_err();
-        assert!(e.to_string().contains("`mode`"), "{e}");
-        let e = Config::from_toml("mode = \"live\"\n[payme]\nmerchant_id = \"abc\"\n").unwrap_err();
-        assert!(e.to_string().contains("payme.key"), "{e}");
+    fn a_half_configured_live_config_loads_for_the_start_check_to_list() {
+        // Missing credentials are the live start check's business (crate::doctor), so that
+        // `fotobox doctor` can list every missing piece; the load itself succeeds.
+        let c = Config::from_toml("mode = \"live\"\n[payme]\nmerchant_id = \"abc\"\n").unwrap();
+        assert_eq!(c.mode, Mode::Live);
+    }
+
+    #[test]
+    fn fiscal_section_shapes_are_checked_in_any_mode() {
+        for (text, key) in [
+            (
+                "[fiscal]\nikpu_code = \"1089900200100000\"\n",
+                "fiscal.ikpu_code",
+            ),
+            (
+                "[fiscal]\nikpu_code = \"1089900200100000x\"\n",
+                "fiscal.ikpu_code",
+            ),
+            (
+                "[fiscal]\nikpu_code = 10899002001000000\n",
+                "fiscal.ikpu_code",
+            ),
+            (
+                "[fiscal]\npackage_code = \"15-12\"\n",
+                "fiscal.package_code",
+            ),
+            ("[fiscal]\nvat_percent = 101\n", "fiscal.vat_percent"),
+            ("[fiscal]\nvat_percent = -1\n", "fiscal.vat_percent"),
+            ("[fiscal]\ntin = \"12345678\"\n", "fiscal.tin"),
+            ("[fiscal]\npinfl = \"1234567890123\"\n", "fiscal.pinfl"),
+            (
+                "[fiscal]\ntin = \"123456789\"\npinfl = \"12345678901234\"\n",
+                "fiscal.pinfl",
+            ),
+            ("[fiscal]\nunits = 0\n", "fiscal.units"),
+            (
+                "[fiscal]\nclick_delay_seconds = 90000\n",
+                "fiscal.click_delay_seconds",
+            ),
+            ("[fiscal]\nnope = 1\n", "nope"),
+            (
+                "[payme.fiscal]\nikpu_code = \"123\"\n",
+                "payme.fiscal.ikpu_code",
+            ),
+        ] {
+            for mode in ["sandbox", "live"] {
+                let e = Config::from_toml(&format!("mode = \"{mode}\"\n{text}")).unwrap_err();
+                assert!(e.to_string().contains(key), "{text}: {e}");
+            }
+        }
+        let long = "x".repeat(64);
+        let e = Config::from_toml(&format!("[fiscal]\ntitle = \"{long}\"\n")).unwrap_err();
+        assert!(e.to_string().contains("fiscal.title"), "{e}");
+        // 63 characters of Cyrillic (126 bytes) are fine: the limit counts characters.
+        let c = Config::from_toml(&format!("[fiscal]\ntitle = \"{}\"\n", "ф".repeat(63))).unwrap();
+        assert_eq!(c.fiscal.title_text().map(|t| t.chars().count()), Some(63));
+    }
+
+    #[test]
+    fn fiscal_section_wins_over_its_payme_aliases_which_fill_the_gaps() {
+        let c = Config::from_toml(
+            "[fiscal]\nikpu_code = \"10899002001000000\"\ntin = \"123456789\"\n\
+             [payme.fiscal]\nikpu_code = \"10305001001000000\"\npackage_code = \"1514296\"\nvat_percent = 12\ntitle = \"Foto, dona\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.fiscal.ikpu(), Some("10899002001000000"), "[fiscal] wins");
+        assert_eq!(c.fiscal.package(), Some("1514296"), "alias fills the gap");
+        assert_eq!(c.fiscal.vat_percent, Some(12));
+        assert_eq!(c.fiscal.title_text(), Some("Foto, dona"));
+        assert_eq!(c.fiscal.seller(), Some(("TIN", "123456789")));
+        assert_eq!(c.fiscal.click_delay_seconds, 600);
+        let c = Config::load_with_env(
+            None,
+            &env(&[
+                ("FOTOBOX_FISCAL_PINFL", "12345678901234"),
+                ("FOTOBOX_FISCAL_VAT_PERCENT", "0"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.fiscal.seller(), Some(("PINFL", "12345678901234")));
+        assert_eq!(c.fiscal.vat_percent, Some(0));
     }
 
     #[test]
@@ -217,6 +297,7 @@ mod tests {
         assert_eq!(c.payme.key.expose(), "k-123");
         assert_eq!(c.pricing.layouts["strip"], PriceValue(30000));
         assert_eq!(c.payme.fiscal.vat_percent, Some(12));
+        assert_eq!(c.fiscal.vat_percent, Some(12), "the alias reaches [fiscal]");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod de;
 pub mod error;
+pub mod fiscal;
 pub mod load;
 pub mod operations;
 pub mod root;
@@ -12,6 +13,7 @@ pub mod sections;
 pub mod validate;
 
 pub use error::ConfigError;
+pub use fiscal::{FiscalConfig, PaymeFiscalAliases};
 pub use operations::{
     parse_hhmm, parse_offset, AlertsConfig, BackupConfig, ClickApiConfig, RetentionConfig,
     ScheduleConfig, StaffConfig, TunnelConfig,
@@ -19,7 +21,6 @@ pub use operations::{
 pub use root::Config;
 pub use secret::Secret;
 pub use sections::{
-    CameraConfig, ClickConfig, DatabaseConfig, FiscalConfig, Mode, OrdersConfig, PaymeConfig,
-    PhotosConfig, PriceValue, PricingConfig, PrinterConfig, PrinterKind, ServerConfig,
-    MIN_STAFF_TOKEN_LEN,
+    CameraConfig, ClickConfig, DatabaseConfig, Mode, OrdersConfig, PaymeConfig, PhotosConfig,
+    PriceValue, PricingConfig, PrinterConfig, PrinterKind, ServerConfig, MIN_STAFF_TOKEN_LEN,
 };

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use crate::config::error::ConfigError;
+use crate::config::fiscal::FiscalConfig;
 use crate::config::operations::{
     AlertsConfig, BackupConfig, RetentionConfig, ScheduleConfig, StaffConfig, TunnelConfig,
 };
@@ -30,6 +31,9 @@ pub struct Config {
     pub payme: PaymeConfig,
     #[serde(default)]
     pub click: ClickConfig,
+    /// `[fiscal]`, with the `[payme.fiscal]` aliases merged in at load.
+    #[serde(default)]
+    pub fiscal: FiscalConfig,
     #[serde(default)]
     pub pricing: PricingConfig,
     #[serde(default)]

@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::config::de::{de_bool, de_i64, de_opt_u32, de_u64};
+use crate::config::de::{de_bool, de_i64, de_u64};
+use crate::config::fiscal::PaymeFiscalAliases;
 use crate::config::operations::ClickApiConfig;
 use crate::config::secret::Secret;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Sandbox: payments may be simulated, Payme's TEST_KEY is accepted, the folder printer is used.
@@ -122,9 +123,9 @@ pub struct PaymeConfig {
     /// after printing (the operator cancels it in the Payme Business cabinet).
     #[serde(default = "default_refund_window", deserialize_with = "de_u64")]
     pub refund_window_hours: u64,
-    /// Fiscal receipt item data; `detail` is returned by CheckPerformTransaction only when `ikpu_code` is set.
+    /// `[payme.fiscal]`: old aliases of `[fiscal]` keys (`[fiscal]` wins; see `config::fiscal`).
     #[serde(default)]
-    pub fiscal: FiscalConfig,
+    pub fiscal: PaymeFiscalAliases,
 }
 
 /// The longest a Payme refund window may be configured to stay open (a week).
@@ -151,24 +152,9 @@ impl Default for PaymeConfig {
             checkout_url: None,
             allow_refund: true,
             refund_window_hours: default_refund_window(),
-            fiscal: FiscalConfig::default(),
+            fiscal: PaymeFiscalAliases::default(),
         }
     }
-}
-
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct FiscalConfig {
-    /// IKPU (MXIK) classifier code of the product.
-    #[serde(default)]
-    pub ikpu_code: Option<String>,
-    #[serde(default)]
-    pub package_code: Option<String>,
-    #[serde(default, deserialize_with = "de_opt_u32")]
-    pub vat_percent: Option<u32>,
-    /// Receipt line title; defaults to "Photo prints".
-    #[serde(default)]
-    pub title: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

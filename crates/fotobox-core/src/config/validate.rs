@@ -1,10 +1,12 @@
-//! Validation of a loaded configuration: ranges, shapes and what live mode needs. Runs at
-//! every load; the first problem stops the start with a line naming the key.
+//! Validation of a loaded configuration: ranges and shapes, in every mode. Runs at every load;
+//! the first problem stops the start with a line naming the key. What live mode needs besides
+//! (credentials, fiscal data, the public URL...) is the live start check's (`crate::doctor`),
+//! so that `fotobox doctor` can list every missing piece of a half-configured live kiosk.
 
 use crate::config::error::{invalid, ConfigError};
 use crate::config::operations::{parse_hhmm, parse_offset, StaffConfig};
 use crate::config::root::Config;
-use crate::config::sections::{Mode, MAX_REFUND_WINDOW_HOURS, MIN_STAFF_TOKEN_LEN};
+use crate::config::sections::{MAX_REFUND_WINDOW_HOURS, MIN_STAFF_TOKEN_LEN};
 
 impl Config {
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
@@ -163,39 +165,12 @@ impl Config {
                 format!("must be between 1 and {MAX_REFUND_WINDOW_HOURS}"),
             ));
         }
-        if let Some(v) = self.payme.fiscal.vat_percent {
-            if v > 100 {
-                return Err(invalid(
-                    "payme.fiscal.vat_percent",
-                    "must be between 0 and 100",
-                ));
-            }
-        }
+        crate::config::fiscal::validate(&self.fiscal, &self.payme.fiscal)?;
         if let Some(url) = &self.server.public_url {
             if !(url.starts_with("https://") || url.starts_with("http://")) {
                 return Err(invalid(
                     "server.public_url",
                     "must start with https:// or http://",
-                ));
-            }
-        }
-        if self.mode == Mode::Live {
-            if self.payme.merchant_id.is_empty() && self.click.service_id == 0 {
-                return Err(invalid(
-                    "mode",
-                    "live mode needs [payme] or [click] credentials",
-                ));
-            }
-            if !self.payme.merchant_id.is_empty() && self.payme.key.is_empty() {
-                return Err(invalid(
-                    "payme.key",
-                    "live mode with a Payme merchant_id needs the cash-desk key",
-                ));
-            }
-            if self.click.service_id != 0 && self.click.secret_key.is_empty() {
-                return Err(invalid(
-                    "click.secret_key",
-                    "live mode with a Click service_id needs the secret key",
                 ));
             }
         }

@@ -181,12 +181,13 @@ async fn check_perform(ctx: &AppContext, params: &Map<String, Value>) -> MResult
     Ok(result)
 }
 
-/// The fiscal receipt (`detail`) when `payme.fiscal.ikpu_code` is configured. One line: the
-/// prints, `count` = copies and `price` the unit price in tiyin (so price × count = amount);
-/// when the amount does not divide evenly by the copies, one line of count 1 carries the total.
+/// The fiscal receipt (`detail`) when `fiscal.ikpu_code` is configured (`[fiscal]`, or its old
+/// `[payme.fiscal]` alias; a live start refuses without it). One line: the prints, `count` =
+/// copies and `price` the unit price in tiyin (so price × count = amount); when the amount does
+/// not divide evenly by the copies, one line of count 1 carries the total.
 fn fiscal_detail(ctx: &AppContext, order: &Payment) -> Option<Value> {
-    let f = &ctx.config.payme.fiscal;
-    let code = f.ikpu_code.as_deref().filter(|c| !c.trim().is_empty())?;
+    let f = &ctx.config.fiscal;
+    let code = f.ikpu()?;
     let total = order.amount.to_tiyin()?;
     let copies = order.copies.max(1);
     let (price, count) = if total % copies == 0 {
@@ -194,11 +195,7 @@ fn fiscal_detail(ctx: &AppContext, order: &Payment) -> Option<Value> {
     } else {
         (total, 1)
     };
-    let title = f
-        .title
-        .clone()
-        .filter(|t| !t.trim().is_empty())
-        .unwrap_or_else(|| "Photo prints".to_string());
+    let title = f.title_text().unwrap_or("Photo prints");
     let mut item = json!({
         "title": title,
         "price": price,
@@ -206,8 +203,11 @@ fn fiscal_detail(ctx: &AppContext, order: &Payment) -> Option<Value> {
         "code": code,
         "vat_percent": f.vat_percent.unwrap_or(0),
     });
-    if let Some(pc) = f.package_code.as_deref().filter(|c| !c.trim().is_empty()) {
+    if let Some(pc) = f.package() {
         item["package_code"] = json!(pc);
+    }
+    if let Some(units) = f.units {
+        item["units"] = json!(units);
     }
     Some(json!({"receipt_type": 0, "items": [item]}))
 }

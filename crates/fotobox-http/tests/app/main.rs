@@ -12,6 +12,7 @@ mod photos_support;
 mod api;
 mod click_callbacks;
 mod disk_full;
+mod doctor;
 mod doors;
 mod journal;
 mod kiosk;

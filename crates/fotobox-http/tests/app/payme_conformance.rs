@@ -757,6 +757,30 @@ async fn live_mode_refuses_the_test_key() {
         .is_some());
 }
 
+/// `detail` comes from the shared `[fiscal]` section (units included); `[fiscal]` wins over
+/// the old `[payme.fiscal]` alias, which fills only what `[fiscal]` lacks.
+#[tokio::test]
+async fn fiscal_detail_comes_from_the_fiscal_section() {
+    let app = TestApp::with_extra(
+        "[fiscal]\nikpu_code = \"10899002001000000\"\nvat_percent = 0\ntitle = \"Foto chop etish, dona\"\nunits = 1\ntin = \"123456789\"\n\
+         [payme.fiscal]\nikpu_code = \"10305001001000000\"\npackage_code = \"1512443\"\nvat_percent = 12\n",
+    )
+    .await;
+    let (order, amount) = new_order_copies(&app, 2).await;
+    let r = ok(
+        &app,
+        "CheckPerformTransaction",
+        json!({"amount": amount, "account": {"order_id": order}}),
+    )
+    .await;
+    assert_eq!(
+        r["detail"],
+        json!({"receipt_type": 0, "items": [{
+            "title": "Foto chop etish, dona", "price": amount / 2, "count": 2,
+            "code": "10899002001000000", "package_code": "1512443", "vat_percent": 0, "units": 1}]})
+    );
+}
+
 #[tokio::test]
 async fn fiscal_detail_and_set_fiscal_data() {
     let app = TestApp::with_extra(

@@ -31,6 +31,7 @@ case "$*" in
   *"-W not-completed"*) list pending ;;
   *"-W completed"*) list completed ;;
   *"-W all"*) list completed; list pending ;;
+  *"-l -p "*) printf 'printer %s is idle.  enabled since Mon 01 Jan 2024\n\tAlerts: %s\n' "$3" "$(cat "$d/reasons" 2>/dev/null || echo none)" ;;
   *) name="$2"
      if [ -e "$d/paused" ]; then printf 'printer %s disabled since Mon 01 Jan 2024 -\n\tPaused by staff\n' "$name"
      else printf 'printer %s is idle.  enabled since Mon 01 Jan 2024\n' "$name"; fi
@@ -67,6 +68,15 @@ impl FakeCups {
 
     fn flag_file(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
+    }
+
+    /// The queue's state reasons (`lpstat -l -p`'s `Alerts:` line); empty: `none`.
+    pub fn set_reasons(&self, reasons: &str) {
+        if reasons.is_empty() {
+            let _ = std::fs::remove_file(self.flag_file("reasons"));
+        } else {
+            std::fs::write(self.flag_file("reasons"), reasons).unwrap();
+        }
     }
 
     /// Make `lp` fail (`true`) or work again.
