@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Fotobox needs on Debian 12, idempotently. Usage: scripts/setup.sh [kiosk|test|headless]
 #   headless: only the Rust toolchain check (the core and `fotobox` need no system libraries)
-#   kiosk:    + WebKitGTK for the Tauri window
+#   kiosk:    + WebKitGTK for the Tauri window, dpkg-dev for scripts/package.sh
 #   test:     + Xvfb, WebKitWebDriver, Chromium and the npm test tools
 set -euo pipefail
 what=${1:-test}
@@ -29,8 +29,8 @@ done
 apt_pkgs=()
 case "$what" in
   headless) ;;
-  kiosk) apt_pkgs=(build-essential pkg-config libwebkit2gtk-4.1-dev) ;;
-  test) apt_pkgs=(build-essential pkg-config libwebkit2gtk-4.1-dev xvfb webkit2gtk-driver chromium) ;;
+  kiosk) apt_pkgs=(build-essential pkg-config libwebkit2gtk-4.1-dev dpkg-dev) ;;
+  test) apt_pkgs=(build-essential pkg-config libwebkit2gtk-4.1-dev dpkg-dev xvfb webkit2gtk-driver chromium) ;;
   *) echo "usage: $0 [kiosk|test|headless]" >&2; exit 2 ;;
 esac
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite (what CI runs): installs what is missing, then format, lints and every test.
+# The whole test suite (what CI runs): installs what is missing, then format, lints, every test
+# and the packaging check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -14,3 +15,5 @@ echo "== cargo test (workspace, the Tauri shell included)"
 cargo test --workspace --locked
 echo "== end-to-end: the kiosk page in chromium and the Tauri window under Xvfb"
 scripts/e2e.sh all
+echo "== the Debian package: built from the e2e binaries, unpacked and checked"
+scripts/package-check.sh debug

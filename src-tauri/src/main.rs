@@ -2,6 +2,7 @@
 //! commands over it, forwards status events to the page, and stops the core when the app exits.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -15,6 +16,8 @@ use fotobox_store::model::Provider;
 use serde::Serialize;
 use tauri::webview::{PermissionKind, PermissionResponse};
 use tauri::{Emitter, Manager, RunEvent, WindowEvent};
+
+mod flags;
 
 /// What every command returns on failure: a kind the page can switch on and a readable message.
 #[derive(Debug, Serialize, thiserror::Error)]
@@ -355,6 +358,12 @@ fn enable_mock_camera(app: &tauri::App) {
 
 fn main() {
     let started = Instant::now();
+    // `--version` and `--help` answer before Tauri starts: no window, no display, no core.
+    if let Some(text) = flags::early_answer(std::env::args_os()) {
+        // A closed stdout is not worth a panic.
+        let _ = writeln!(std::io::stdout(), "{text}");
+        return;
+    }
     // Links and scripts cannot take the window anywhere but the app's own pages.
     let nav_guard = tauri::plugin::Builder::<tauri::Wry>::new("kiosk-lockdown")
         .on_navigation(|_, url| {
