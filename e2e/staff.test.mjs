@@ -203,9 +203,12 @@ test('staff panel end to end', { timeout: 240_000 }, async (t) => {
   await t.test('a Payme refund opens a window with the cabinet steps; the reconciliation lists the day', async () => {
     await page.click('#tabs [data-page="payments"]');
     await page.waitForSelector('body[data-loaded="payments"]');
-    await page.locator('#t-payments tbody tr').first().click();
-    await page.waitForSelector('#detail:not([hidden])');
-    const order = await page.textContent('#d-order');
+    // The detail may still show an order an earlier step opened: wait for the one clicked.
+    const row = page.locator('#t-payments tbody tr').first();
+    const order = await row.getAttribute('data-order');
+    await row.click();
+    await page.waitForFunction((o) => document.getElementById('d-order').textContent === o
+      && !document.getElementById('detail').hidden, order);
     await page.fill('#provider-refund-form [name=reason]', 'customer changed their mind');
     await page.click('#provider-refund-form button[type=submit]');
     await page.waitForSelector('#refund-confirm:not([hidden])');
