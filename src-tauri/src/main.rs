@@ -205,6 +205,18 @@ async fn compose_order(
     Ok(kiosk::compose(&shell.ctx, &order_id).await?)
 }
 
+/// The layout's frame over the slot of one shot, PNG bytes (an ArrayBuffer in the page).
+#[tauri::command]
+async fn shot_overlay(
+    shell: tauri::State<'_, Shell>,
+    layout: String,
+    shot: usize,
+) -> Result<tauri::ipc::Response, CommandError> {
+    Ok(tauri::ipc::Response::new(
+        kiosk::shot_overlay(&shell.ctx, &layout, shot).await?,
+    ))
+}
+
 /// The composite JPEG as raw bytes (an ArrayBuffer in the page).
 #[tauri::command]
 async fn order_preview(
@@ -410,6 +422,7 @@ fn main() {
             upload_shot,
             compose_order,
             order_preview,
+            shot_overlay,
             print_order,
             print_status,
             call_staff,

@@ -386,6 +386,7 @@ function frameShot(i) {
   live.style.width = `${Math.round(w)}px`;
   live.style.height = `${Math.round(h)}px`;
   live.dataset.aspect = slot ? `${slot.w}/${slot.h}` : '';
+  showFrame(S.layout, slot ? slot.shot : i);
   // The preview is mirrored (people expect a mirror); the print is not.
   const turn = (((S.info.camera_rotate || 0) % 360) + 360) % 360;
   const video = $('live-video');
@@ -397,6 +398,28 @@ function frameShot(i) {
     Object.assign(video.style, { position: '', left: '', top: '', width: '', height: '',
       transform: turn === 180 ? 'rotate(180deg) scaleX(-1)' : '' });
   }
+}
+
+// The layout's overlay frame over the slot being framed (fetched once per layout and shot; a
+// layout without a frame there, or a failed fetch, just shows the bare picture).
+const frames = new Map(); // "layout/shot" -> object URL, or null when there is none
+async function showFrame(layout, shot) {
+  const img = $('live-frame');
+  img.hidden = true;
+  img.removeAttribute('src');
+  if (!layout || !layout.overlay) return;
+  const key = `${layout.name}/${shot}`;
+  img.dataset.want = key;
+  if (!frames.has(key)) {
+    let url = null;
+    try { url = URL.createObjectURL(await backend.shotOverlay(layout.name, shot)); } catch { /* none */ }
+    frames.set(key, url);
+  }
+  const url = frames.get(key);
+  if (!url || img.dataset.want !== key || S.layout !== layout || S.screen !== 'shoot') return;
+  img.src = url;
+  img.dataset.frame = key;
+  img.hidden = false;
 }
 
 async function shootOne(session) {

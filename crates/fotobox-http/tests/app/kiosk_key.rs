@@ -22,6 +22,7 @@ const GUARDED: &[(&str, &str)] = &[
     ("GET", "/api/kiosk/orders/ZZZZ-ZZZZ/print"),
     ("POST", "/api/kiosk/staff-call"),
     ("GET", "/api/events"),
+    ("GET", "/api/kiosk/layouts/postcard/shots/0/overlay"),
 ];
 
 fn request(method: &str, path: &str, header: Option<(&str, String)>) -> Request<Body> {
