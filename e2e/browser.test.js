@@ -79,6 +79,16 @@ async function payAndTime(page, orderId) {
 test('Payme order, English, two copies, one retake: attract to thank-you and back', async () => {
   const page = await open('?fast=1&timeouts=review:30,preview:30,thanks:30,statusPoll:60');
   assert.equal(await text(page, '#s-attract .pulse'), 'Boshlash uchun ekranga teging');
+  // The attract loop shows a sample print of a layout on sale with its starting price.
+  await page.waitForFunction(() => {
+    const img = document.querySelector('#showcase img.sample.shown');
+    return img && img.complete && img.naturalWidth > 0 && !document.getElementById('showcase').hidden;
+  }, null, { timeout: 30000 });
+  const shown = await page.evaluate(() => document.querySelector('#showcase img.sample.shown').dataset.sample);
+  const onSale = (await (await fetch(`${server.api}/api/kiosk/info`)).json()).layouts.find((l) => l.name === shown);
+  assert.ok(onSale, `sample of ${shown} is a layout on sale`);
+  const price = String(onSale.price).replace(/\B(?=(\d{3})+(?!\d))/g, '\u00a0');
+  assert.equal(await text(page, '#sample-price'), `${price} so'mdan`);
   await snap(page, 'attract');
   await page.click('#s-attract');
   await waitScreen(page, 'language');

@@ -217,6 +217,17 @@ async fn shot_overlay(
     ))
 }
 
+/// A sample print of the layout for the attract screen, JPEG bytes.
+#[tauri::command]
+async fn sample_print(
+    shell: tauri::State<'_, Shell>,
+    layout: String,
+) -> Result<tauri::ipc::Response, CommandError> {
+    Ok(tauri::ipc::Response::new(
+        kiosk::sample_print(&shell.ctx, &layout).await?,
+    ))
+}
+
 /// The composite JPEG as raw bytes (an ArrayBuffer in the page).
 #[tauri::command]
 async fn order_preview(
@@ -423,6 +434,7 @@ fn main() {
             compose_order,
             order_preview,
             shot_overlay,
+            sample_print,
             print_order,
             print_status,
             call_staff,

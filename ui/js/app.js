@@ -78,8 +78,49 @@ async function readyToSell(copies = 1) {
 
 const enter = {};
 
+// The attract loop: a sample print of each layout on sale, with its starting price, one after
+// another (composed once by the kiosk from drawn pictures, never customers' photos).
+const samples = new Map(); // layout name -> object URL, or null when it could not be made
+async function sampleUrl(name) {
+  if (!samples.has(name)) {
+    let url = null;
+    try { url = URL.createObjectURL(await backend.samplePrint(name)); } catch { /* none */ }
+    samples.set(name, url);
+  }
+  return samples.get(name);
+}
+const SAMPLE_SECONDS = 6;
+function showcase() {
+  const layouts = (S.info && S.info.layouts) || [];
+  const box = $('showcase');
+  const [a, b] = box.querySelectorAll('img.sample');
+  let i = 0, front = a;
+  const show = async () => {
+    for (let tries = 0; tries < layouts.length; tries++) {
+      const l = layouts[i % layouts.length];
+      i++;
+      const url = await sampleUrl(l.name);
+      if (S.screen !== 'attract') return;
+      if (!url) continue;
+      const back = front === a ? b : a;
+      back.src = url;
+      back.dataset.sample = l.name;
+      back.classList.add('shown');
+      front.classList.remove('shown');
+      front = back;
+      $('sample-name').textContent = layoutTitle(l);
+      $('sample-price').textContent = t('attract.from', { price: i18n.money(l.price) });
+      box.hidden = false;
+      return;
+    }
+  };
+  show();
+  if (layouts.length > 1) every(SAMPLE_SECONDS, show);
+}
+
 enter.attract = () => {
   camera.stop();
+  showcase();
   const sec = $('s-attract');
   sec.onclick = async () => {
     sec.onclick = null;

@@ -99,6 +99,14 @@ export const backend = {
     }
     return http('GET', `/api/kiosk/layouts/${enc(layout)}/shots/${shot}/overlay`, undefined, true);
   },
+  /** A sample print of a layout (JPEG Blob) for the attract loop. */
+  async samplePrint(layout) {
+    if (isTauri) {
+      const buf = await invoke('sample_print', { layout });
+      return new Blob([buf], { type: 'image/jpeg' });
+    }
+    return http('GET', `/api/kiosk/layouts/${enc(layout)}/sample`, undefined, true);
+  },
   print: (id) => (isTauri ? invoke('print_order', { orderId: id }) : http('POST', `/api/kiosk/orders/${enc(id)}/print`)),
   printStatus: (id) => (isTauri ? invoke('print_status', { orderId: id }) : http('GET', `/api/kiosk/orders/${enc(id)}/print`)),
   /** Sandbox only: pay through the provider's simulator over the real callback listener. */

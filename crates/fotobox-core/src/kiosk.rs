@@ -185,6 +185,31 @@ pub async fn shot_overlay(
     })
 }
 
+/// Longest side of a sample print on the attract screen.
+pub const SAMPLE_MAX_SIDE: u32 = 900;
+
+/// `layout` composed from drawn sample pictures (never customers' photos) with today's date and
+/// the event name, as JPEG, for the attract screen's loop. Composed once per layout and day
+/// (kept with the loaded layouts); the first time takes the composition slot, so a customer's
+/// print and a sample are never composed at the same time.
+pub async fn sample_print(ctx: &AppContext, layout: &str) -> Result<Vec<u8>, KioskError> {
+    let l = photos::layouts(ctx)
+        .await?
+        .get(layout)
+        .ok_or_else(|| KioskError::Missing(format!("layout {layout:?} is not installed")))?;
+    let vars = photos::sample_text_vars(ctx);
+    if let Some(jpeg) = ctx.samples.kept(layout, &vars, SAMPLE_MAX_SIDE) {
+        return Ok(jpeg.as_ref().clone());
+    }
+    let _slot = ctx.heavy.compose().await;
+    let cache = ctx.samples.clone();
+    let jpeg = tokio::task::spawn_blocking(move || cache.get(&l, &vars, SAMPLE_MAX_SIDE))
+        .await
+        .map_err(|e| KioskError::Io(std::io::Error::other(e.to_string())))?
+        .map_err(|e| KioskError::Photo(PhotoError::from(e)))?;
+    Ok(jpeg.as_ref().clone())
+}
+
 /// Readiness as the customer screen needs it: `reason` is `offline` (the payment tunnel is
 /// down), `database` (it cannot be written: disk full or failed), `printer` or `paper` (the
 /// detail is for the log and staff).

@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppContext> {
             "/api/kiosk/layouts/{layout}/shots/{shot}/overlay",
             get(shot_overlay),
         )
+        .route("/api/kiosk/layouts/{layout}/sample", get(sample_print))
         .route(
             "/api/kiosk/orders/{order_id}/shots/{index}",
             // A camera frame is far larger than the API's usual 64 KiB.
@@ -70,6 +71,23 @@ async fn shot_overlay(
             (header::CACHE_CONTROL, "private, max-age=300"),
         ],
         png,
+    )
+        .into_response())
+}
+
+/// Composing a sample costs CPU: only the kiosk page (its key) may ask; the page keeps it.
+async fn sample_print(
+    _: KioskCaller,
+    State(ctx): State<AppContext>,
+    Path(layout): Path<String>,
+) -> Result<Response, ApiError> {
+    let jpeg = kiosk::sample_print(&ctx, &layout).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/jpeg"),
+            (header::CACHE_CONTROL, "private, max-age=300"),
+        ],
+        jpeg,
     )
         .into_response())
 }

@@ -9,3 +9,4 @@ pub mod layouts;
 pub mod overlay;
 pub mod qr;
 pub mod resize;
+pub mod samples;

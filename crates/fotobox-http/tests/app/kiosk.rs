@@ -117,6 +117,26 @@ async fn the_frame_over_a_slot_is_served_for_the_live_view() {
     }
 }
 
+/// The attract screen's sample prints: the layout composed from drawn pictures, its shape.
+#[tokio::test]
+async fn a_sample_print_of_a_layout_for_the_attract_loop() {
+    let app = TestApp::new().await;
+    let req = |uri: &str| Request::get(uri).body(Body::empty()).unwrap();
+    let (s, jpeg) = send_raw(app.api(), req("/api/kiosk/layouts/postcard/sample")).await;
+    assert_eq!(s, StatusCode::OK);
+    let img = image::load_from_memory(&jpeg).unwrap();
+    assert_eq!((img.width(), img.height()), (600, 900));
+    let (s, body) = send(
+        app.api(),
+        "GET",
+        "/api/kiosk/layouts/nope/sample",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{body}");
+}
+
 #[tokio::test]
 async fn shots_only_for_paid_orders_and_only_images_in_range() {
     let app = TestApp::new().await;
