@@ -18,6 +18,7 @@ use tauri::webview::{PermissionKind, PermissionResponse};
 use tauri::{Emitter, Manager, RunEvent, WindowEvent};
 
 mod flags;
+mod webview;
 
 /// What every command returns on failure: a kind the page can switch on and a readable message.
 #[derive(Debug, Serialize, thiserror::Error)]
@@ -345,6 +346,7 @@ fn start_core(app: &mut tauri::App, started: Instant) -> Result<(), Box<dyn std:
         started,
         may_close: AtomicBool::new(automation()),
     });
+    webview::lighten(app);
     if mock_camera {
         enable_mock_camera(app);
     }
