@@ -153,7 +153,8 @@ pub async fn statement(
 pub struct NewFiscalData<'a> {
     pub payme_id: &'a str,
     pub kind: &'a str,
-    pub receipt_id: Option<i64>,
+    /// Payme's receipt id, number or string as sent (a number as its decimal text).
+    pub receipt_id: Option<&'a str>,
     pub status_code: Option<i64>,
     pub message: Option<&'a str>,
     pub terminal_id: Option<&'a str>,
@@ -169,7 +170,7 @@ pub struct FiscalRow {
     pub id: i64,
     pub payme_id: String,
     pub kind: String,
-    pub receipt_id: Option<i64>,
+    pub receipt_id: Option<String>,
     pub status_code: Option<i64>,
     pub message: Option<String>,
     pub terminal_id: Option<String>,
@@ -207,8 +208,8 @@ pub async fn insert_fiscal(
 
 pub async fn fiscal_for(conn: &mut SqliteConnection, payme_id: &str) -> Result<Vec<FiscalRow>> {
     Ok(sqlx::query_as::<_, FiscalRow>(
-        "SELECT id, payme_id, kind, receipt_id, status_code, message, terminal_id, fiscal_sign,
-                qr_code_url, fiscal_date, raw_json
+        "SELECT id, payme_id, kind, CAST(receipt_id AS TEXT) AS receipt_id, status_code, message,
+                terminal_id, fiscal_sign, qr_code_url, fiscal_date, raw_json
          FROM payme_fiscal_data WHERE payme_id = ? ORDER BY id",
     )
     .bind(payme_id)

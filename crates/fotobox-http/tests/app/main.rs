@@ -14,6 +14,7 @@ mod click_callbacks;
 mod disk_full;
 mod doctor;
 mod doors;
+mod fiscal_payme;
 mod journal;
 mod kiosk;
 mod kiosk_key;

@@ -70,7 +70,7 @@ async fn receipt(app: &TestApp, pid: i64) {
         &fotobox_store::payme::NewFiscalData {
             payme_id: &t.payme_id,
             kind: "PERFORM",
-            receipt_id: Some(77),
+            receipt_id: Some("77"),
             qr_code_url: Some("https://ofd.soliq.uz/check?t=1"),
             raw_json: "{}".into(),
             ..Default::default()
