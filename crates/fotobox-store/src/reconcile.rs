@@ -13,12 +13,19 @@ use crate::pool::{db_time, Result, Store};
 /// receipt"). A provider whose receipts table does not exist (yet) is left out, and its paid
 /// orders are never reported as missing a receipt. Another provider's receipts table is one more
 /// line here.
-const RECEIPT_SOURCES: &[(&str, &str, &str)] = &[(
-    "payme",
-    "payme_fiscal_data",
-    "EXISTS (SELECT 1 FROM payme_transactions t JOIN payme_fiscal_data f ON f.payme_id = t.payme_id
-             WHERE t.payment_id = p.id AND f.kind = 'PERFORM')",
-)];
+const RECEIPT_SOURCES: &[(&str, &str, &str)] = &[
+    (
+        "payme",
+        "payme_fiscal_data",
+        "EXISTS (SELECT 1 FROM payme_transactions t JOIN payme_fiscal_data f ON f.payme_id = t.payme_id
+                 WHERE t.payment_id = p.id AND f.kind = 'PERFORM')",
+    ),
+    (
+        "click",
+        "click_fiscal",
+        "EXISTS (SELECT 1 FROM click_fiscal f WHERE f.payment_id = p.id AND f.state = 'done')",
+    ),
+];
 
 /// One order of the period.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
