@@ -437,6 +437,7 @@ async fn log_and_alert(
     match row.state.as_str() {
         fq::STATE_DONE => {
             tracing::info!(order_id = %order, origin = ?row.origin, "Click sale fiscalised");
+            alerts::resolve(ctx, &crate::fiscal::receipts::missing_key(order)).await;
         }
         fq::STATE_FAILED => {
             tracing::error!(order_id = %order, error = ?row.last_error, "Click sale has no fiscal receipt after the last try");

@@ -33,6 +33,8 @@ pub enum AlertKind {
     ClickPaidWithoutCallback,
     /// The Click fiscalisation job gave up on an order's receipt.
     ClickReceiptFailed,
+    /// A paid sale still has no fiscal receipt an hour after payment.
+    ReceiptMissing,
     DailySummary,
     /// Anything else a subsystem wants staff to know.
     Other(&'static str),
@@ -54,6 +56,7 @@ impl AlertKind {
             AlertKind::DiskLow => "disk_low",
             AlertKind::ClickPaidWithoutCallback => "click_paid_without_callback",
             AlertKind::ClickReceiptFailed => "click_receipt_failed",
+            AlertKind::ReceiptMissing => "receipt_missing",
             AlertKind::DailySummary => "daily_summary",
             AlertKind::Other(s) => s,
         }

@@ -16,7 +16,8 @@ use crate::maintenance::{alerts, backups, devices, retention, tunnel, writable};
 pub const SCHEDULER_EVERY: Duration = Duration::from_secs(30);
 /// The scheduler's first look, after start (keeps start-up and short runs quiet).
 pub const SCHEDULER_FIRST: Duration = Duration::from_secs(30);
-/// How often the fiscal receipts job looks for due work (Click receipts), and its first look.
+/// How often the fiscal receipts job looks for due work (Click receipts, the missing-receipt
+/// alert), and its first look.
 pub const FISCAL_EVERY: Duration = Duration::from_secs(30);
 pub const FISCAL_FIRST: Duration = Duration::from_secs(10);
 /// How often the alert sender looks for due retries (it is also woken by every new alert).
@@ -96,7 +97,10 @@ pub fn spawn(ctx: &AppContext, stop: &watch::Receiver<bool>) -> Vec<JoinHandle<(
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
-                _ = tick.tick() => crate::fiscal::click_job::tick(&c).await,
+                _ = tick.tick() => {
+                    crate::fiscal::click_job::tick(&c).await;
+                    crate::fiscal::receipts::missing_tick(&c).await;
+                }
                 _ = stopped(&mut rx) => break,
             }
         }

@@ -17,6 +17,7 @@ mod doctor;
 mod doors;
 mod fiscal_click;
 mod fiscal_payme;
+mod fiscal_receipts;
 mod journal;
 mod kiosk;
 mod kiosk_key;
