@@ -27,6 +27,7 @@ pub mod payme;
 pub mod photos;
 pub mod pricing;
 pub mod print;
+pub mod printer_state;
 pub mod private_file;
 pub mod reconcile;
 pub mod refunds;
