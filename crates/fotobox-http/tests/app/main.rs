@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+mod cups_support;
 mod maintenance_support;
 mod payme_support;
 mod photos_support;
@@ -30,6 +31,7 @@ mod payme_statement;
 mod photos_download;
 mod photos_print;
 mod photos_resume;
+mod printer_cups;
 mod race;
 mod reconcile;
 mod refunds;
