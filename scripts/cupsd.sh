@@ -66,7 +66,12 @@ if [ -z "$port" ]; then
 fi
 [ -n "$port" ] || { echo "cupsd: no free port in 6310-6399" >&2; exit 1; }
 
-# A fresh state each start: queues are made by the tests, nothing is kept.
+# A fresh state each start: queues are made by the tests, nothing is kept. Only a folder this
+# script made (or an empty one) is cleared.
+if [ -d "$dir" ] && [ -n "$(ls -A "$dir")" ] && [ ! -f "$dir/cupsd.conf" ]; then
+  echo "cupsd: $dir is not a folder of this script; set FOTOBOX_CUPSD_DIR elsewhere" >&2
+  exit 1
+fi
 rm -rf "$dir"
 mkdir -p "$dir"/{spool/temp,log,cache,state,serverbin/backend,ppd}
 chmod 0755 "$dir" "$dir/serverbin" "$dir/serverbin/backend"
