@@ -342,7 +342,10 @@ impl CupsPrinter {
             },
         };
         Observation {
-            status: state.verdict(&self.name),
+            status: match state.stop_reason(&self.name) {
+                Some(why) => PrinterStatus::NotReady(why),
+                None => PrinterStatus::Ready,
+            },
             warnings: state.warnings(),
             state: Some(state),
         }

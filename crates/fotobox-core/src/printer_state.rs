@@ -15,8 +15,6 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::print::{PrintError, PrinterStatus};
-
 /// Base keywords after which no print will come out until someone acts.
 pub const STOP_REASONS: &[&str] = &[
     "media-empty",
@@ -143,19 +141,19 @@ impl PrinterState {
         v
     }
 
-    /// Ready, or not with the reason staff read (`printer NAME: media-empty-error (Out of
-    /// paper)`).
-    pub fn verdict(&self, name: &str) -> PrinterStatus {
+    /// Why queue `name` cannot print now, as staff read it (`printer NAME: media-empty-error
+    /// (Out of paper)`); `None` when it can.
+    pub fn stop_reason(&self, name: &str) -> Option<String> {
         let stops = self.stops();
         if stops.is_empty() {
-            return PrinterStatus::Ready;
+            return None;
         }
         let msg = self.message.trim();
-        if msg.is_empty() {
-            PrinterStatus::NotReady(format!("printer {name}: {}", stops.join(", ")))
+        Some(if msg.is_empty() {
+            format!("printer {name}: {}", stops.join(", "))
         } else {
-            PrinterStatus::NotReady(format!("printer {name}: {} ({msg})", stops.join(", ")))
-        }
+            format!("printer {name}: {} ({msg})", stops.join(", "))
+        })
     }
 }
 
@@ -196,16 +194,16 @@ pub async fn query_ipp(
     server: &str,
     name: &str,
     timeout: Duration,
-) -> Result<PrinterState, PrintError> {
+) -> Result<PrinterState, String> {
     let uri = printer_uri(server, name);
     tokio::task::spawn_blocking(move || query_ipp_blocking(&uri, timeout))
         .await
-        .map_err(|e| PrintError::Command(format!("IPP thread failed: {e}")))?
+        .map_err(|e| format!("IPP thread failed: {e}"))?
 }
 
-fn query_ipp_blocking(uri: &str, timeout: Duration) -> Result<PrinterState, PrintError> {
+fn query_ipp_blocking(uri: &str, timeout: Duration) -> Result<PrinterState, String> {
     use ipp::prelude::{DelimiterTag, IppClient, IppOperationBuilder, IppValue, Uri};
-    let err = |what: &str, e: &dyn std::fmt::Display| PrintError::Command(format!("{what}: {e}"));
+    let err = |what: &str, e: &dyn std::fmt::Display| format!("{what}: {e}");
     let parsed: Uri = uri.parse().map_err(|e| err("bad printer URI", &e))?;
     let op = IppOperationBuilder::get_printer_attributes(parsed.clone())
         .attributes(ATTRIBUTES)
@@ -217,18 +215,14 @@ fn query_ipp_blocking(uri: &str, timeout: Duration) -> Result<PrinterState, Prin
         .map_err(|e| err(&format!("CUPS at {uri} did not answer"), &e))?;
     let status = resp.header().status_code();
     if !status.is_success() {
-        return Err(PrintError::Command(format!(
-            "CUPS answered {status} for {uri} (unknown queue?)"
-        )));
+        return Err(format!("CUPS answered {status} for {uri} (unknown queue?)"));
     }
     let Some(group) = resp
         .attributes()
         .groups_of(DelimiterTag::PrinterAttributes)
         .next()
     else {
-        return Err(PrintError::Command(format!(
-            "CUPS sent no printer attributes for {uri}"
-        )));
+        return Err(format!("CUPS sent no printer attributes for {uri}"));
     };
     let strings = |name: &str| -> Vec<String> {
         group
@@ -337,24 +331,21 @@ mod tests {
     }
 
     #[test]
-    fn the_verdict_names_what_stops_and_the_message() {
+    fn the_stop_reason_names_what_stops_and_the_message() {
         let mut s = state(&["media-empty-error", "marker-supply-low-warning"]);
         s.message = "Printer out of paper".into();
         assert_eq!(
-            s.verdict("DNP"),
-            PrinterStatus::NotReady("printer DNP: media-empty-error (Printer out of paper)".into())
+            s.stop_reason("DNP").as_deref(),
+            Some("printer DNP: media-empty-error (Printer out of paper)")
         );
         assert_eq!(s.warnings(), vec!["marker-supply-low-warning"]);
-        assert_eq!(
-            state(&["media-low-report"]).verdict("DNP"),
-            PrinterStatus::Ready
-        );
+        assert_eq!(state(&["media-low-report"]).stop_reason("DNP"), None);
         let mut stopped = state(&[]);
         stopped.state = "stopped".into();
         stopped.accepting = false;
         assert_eq!(
-            stopped.verdict("DNP"),
-            PrinterStatus::NotReady("printer DNP: stopped, not accepting jobs".into())
+            stopped.stop_reason("DNP").as_deref(),
+            Some("printer DNP: stopped, not accepting jobs")
         );
         let mut ribbon = state(&[]);
         ribbon.markers.push(Marker {
