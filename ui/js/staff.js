@@ -473,6 +473,12 @@ async function loadDevices() {
       `${l.dpi} dpi in its smallest photo slot (prints at ${l.print_dpi})${l.low ? ' ⚠ under 200 dpi: prints will look soft; use a camera with more pixels or mount it in portrait (camera.rotate)' : ''}`]),
     ['Printer', `${d.printer.state}${d.printer.reason ? `: ${d.printer.reason}` : ''}${d.printer.printer ? ` (${d.printer.printer})` : ''}`],
     ['Printer reports', reported(d.printer.reported)],
+    ...(d.printer.cups ? [
+      ['CUPS queue', `${d.printer.cups.state}${d.printer.cups.accepting ? '' : ', not accepting jobs'} · reasons: ${d.printer.cups.reasons.join(', ') || 'none'}${d.printer.cups.message ? ` · “${d.printer.cups.message}”` : ''}`],
+      ['Printer warnings', (d.printer.warnings || []).join(', ') || 'none'],
+      ['Ribbon / ink', d.printer.cups.markers.length ? d.printer.cups.markers.map((m) => `${m.name}: ${m.level >= 0 ? `${m.level}%` : 'level unknown'}`).join(', ') : 'not reported by the printer'],
+      ['Media loaded', d.printer.cups.media_ready.join(', ') || 'not reported by the printer'],
+    ] : []),
     ['Paper left', d.paper.state === 'known' ? `${d.paper.available} of ${d.paper.roll_size}` : 'unknown'],
     ['Database', `${mb(d.database.size_bytes)} (${d.database.path})`],
     ['Free disk', `${mb(d.disk.free_bytes)} of ${mb(d.disk.total_bytes)}`],

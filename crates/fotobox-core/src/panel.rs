@@ -1206,8 +1206,10 @@ pub async fn devices(ctx: &AppContext) -> Result<serde_json::Value> {
     let reported = component_json(ctx, "printer");
     let (printer, paper) = match crate::photos::readiness(ctx, 1).await {
         Ok(r) => (
+            // `cups`: the queue's state, reasons, message, marker levels and media-ready.
             serde_json::json!({"state": if r.ready { "ready" } else { "not ready" },
-                               "reason": r.reason, "printer": r.printer, "reported": reported}),
+                               "reason": r.reason, "printer": r.printer, "reported": reported,
+                               "warnings": r.printer_warnings, "cups": r.printer_state}),
             serde_json::json!({"state": "known", "available": r.paper_available,
                                "roll_size": r.paper_roll_size}),
         ),
