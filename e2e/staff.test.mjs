@@ -195,6 +195,12 @@ async function walk(t, lang) {
     assert.equal(stats.total_revenue, revenue);
     assert.equal(await page.textContent('#k-total-revenue'), TOTAL_TEXT[lang]);
     assert.equal(await page.textContent('#tabs [data-page="dashboard"]'), T(lang, 'tab.dashboard'));
+    // The switch in the panel: the page is drawn again in the other language, then back.
+    await page.click(`#tabs [data-lang="${other}"]`);
+    await waitFor(async () => (await page.textContent('#k-total-revenue')) === TOTAL_TEXT[other], { what: `${other} sums` });
+    assert.equal(await page.textContent('#tabs [data-page="dashboard"]'), T(other, 'tab.dashboard'));
+    await page.click(`#tabs [data-lang="${lang}"]`);
+    await waitFor(async () => (await page.textContent('#k-total-revenue')) === TOTAL_TEXT[lang], { what: `${lang} sums` });
     assert.ok(await page.isVisible('#chart-days'));
     await page.screenshot({ path: join(shots, '02-dashboard.png'), fullPage: true });
   });
