@@ -336,7 +336,10 @@ test('Framing: every layout\'s live view is its slot with its frame; the kept sh
           for (let k = 0; k < 3; k++) sumW += Math.abs(printed[i + k] - wrong[i + k]);
         }
       }
-      return { same: sum / n, wrong: sumW / n };
+      let lit = 0, litK = 0;
+      for (let i = 0; i < printed.length; i += 4) { lit += printed[i] + printed[i + 1] + printed[i + 2]; litK += kept[i] + kept[i + 1] + kept[i + 2]; }
+      return { same: sum / n, wrong: sumW / n, printedMean: lit / (W * H * 3), keptMean: litK / (W * H * 3),
+        preview: [img.naturalWidth, img.naturalHeight], review: [r.naturalWidth, r.naturalHeight] };
     }, { slot, W, H });
     console.log(`# kept shot vs printed slot: mean difference ${diff.same.toFixed(1)} (a wrong cut: ${diff.wrong.toFixed(1)})`);
     assert.ok(diff.same < 12, `the printed slot is not the kept cut: ${JSON.stringify(diff)}`);

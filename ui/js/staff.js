@@ -236,6 +236,9 @@ async function loadDashboard() {
   $('#k-ended').textContent = t('dash.ended', { canceled: i18n.int(s.canceled_payments), waiting: i18n.int(s.pending_payments) });
   setNum('k-refunds', s.refunded_payments, `${i18n.int(s.refunded_payments)} · ${sum(s.refunded_amount)}`);
   setNum('k-comps', s.comp_sessions, i18n.plural('dash.comps', s.comp_sessions, { value: sum(s.comp_value) }));
+  const nr = s.paid_without_receipt || 0;
+  setNum('k-no-receipt', nr, t('dash.no_receipt', { n: i18n.int(nr) }));
+  $('#k-no-receipt').classList.toggle('warn', nr > 0);
 
   // 30 UTC days ending today, days without sales as 0.
   const byDay = new Map(s.per_day.map((d) => [d.day, d.revenue]));
@@ -321,6 +324,15 @@ async function openDetail(id) {
     ['det.cancel_reason', p.cancel_reason || '–'], ['det.free', p.comp ? t('det.free_yes', { reason: p.comp.reason }) : t('common.no')],
   ];
   $('#d-fields').replaceChildren(...fields.flatMap(([k, v]) => [el('dt', {}, t(k)), el('dd', {}, v)]));
+  // The fiscal receipt: its state and, once the provider issued it, the tax committee's link.
+  if (p.receipt) {
+    const r = p.receipt;
+    const link = r.url && /^https?:\/\//.test(r.url)
+      ? el('a', { href: r.url, target: '_blank', rel: 'noreferrer', id: 'd-receipt-link' }, r.url) : '';
+    $('#d-fields').append(el('dt', {}, t('det.receipt')), el('dd', { id: 'd-receipt', 'data-state': r.state,
+      class: r.state === 'waiting' || r.state === 'failed' ? 'warn' : '' },
+    `${word('receipt', r.state)}${r.updated_at ? ` · ${localTime(r.updated_at)}` : ''} `, link));
+  }
   $('#d-events').replaceChildren(...p.events.map((e) => el('li', {}, `${localTime(e.created_at)} ${e.source} ${e.kind} `, el('code', {}, e.detail_json || ''))));
   $('#d-photos').replaceChildren(...(p.photos.length ? p.photos.map((ph) => el('li', {}, `#${ph.id} ${word('layout', ph.template_name)} ×${ph.copy_count} ${ph.composite_path || ''}`)) : [el('li', {}, t('common.none'))]));
   $('#d-audit').replaceChildren(...(p.audit.length ? p.audit.map(auditItem) : [el('li', {}, t('common.none'))]));
