@@ -73,6 +73,10 @@ before(async () => {
     // The Payme simulator signs its callbacks with the sandbox key.
     FOTOBOX_PAYME_TEST_KEY: 'e2e-payme-test-key',
     KIOSK_MOCK_CAMERA: '1',
+    // WebKit's own compositing policy here: with compositing off (the kiosk's default, see
+    // src-tauri/src/webview.rs) WebKitWebDriver's screenshot of a page that no longer paints
+    // (the thank-you screen) never returns; the page itself keeps working (measured 2026-11-29).
+    KIOSK_WEBKIT_GPU: '1',
   };
   delete env.FOTOBOX_CONFIG;
   // The staff PIN, set with the CLI before the window starts (the panel test below).
