@@ -2,6 +2,7 @@
 # End-to-end suites (called by scripts/test.sh after cargo test). Usage: scripts/e2e.sh [browser|tauri|all]
 #   browser: the kiosk page served by `fotobox serve` (sandbox, temp data dir, port 0) in Debian's
 #            chromium through playwright-core, fake camera, payments through the simulators; then
+#            the sounds (the page's audio events, mute and quiet hours through the staff API); then
 #            the staff panel against a seeded database
 #   tauri:   the debug Tauri window under Xvfb through tauri-driver + WebKitWebDriver, mock camera
 # Screenshots of every screen land in test-artifacts/{browser,tauri}/.
@@ -24,6 +25,8 @@ cargo build --locked "${pkgs[@]}"
 if [ "$what" != tauri ]; then
   echo "== e2e: browser (chromium + playwright-core)"
   node --test --test-concurrency=1 e2e/browser.test.js
+  echo "== e2e: sound (chromium + playwright-core, the page's audio events)"
+  node --test --test-concurrency=1 e2e/sound.test.js
   echo "== e2e: staff panel (chromium + playwright-core, seeded database)"
   node --test --test-concurrency=1 e2e/staff.test.mjs
 fi

@@ -33,6 +33,7 @@ mod photos_resume;
 mod race;
 mod reconcile;
 mod refunds;
+mod sound;
 mod staff_panel;
 mod staff_reprint;
 mod store;
