@@ -79,6 +79,16 @@ async function payAndTime(page, orderId) {
 test('Payme order, English, two copies, one retake: attract to thank-you and back', async () => {
   const page = await open('?fast=1&timeouts=review:30,preview:30,thanks:30,statusPoll:60');
   assert.equal(await text(page, '#s-attract .pulse'), 'Boshlash uchun ekranga teging');
+  // The attract loop shows a sample print of a layout on sale with its starting price.
+  await page.waitForFunction(() => {
+    const img = document.querySelector('#showcase img.sample.shown');
+    return img && img.complete && img.naturalWidth > 0 && !document.getElementById('showcase').hidden;
+  }, null, { timeout: 30000 });
+  const shown = await page.evaluate(() => document.querySelector('#showcase img.sample.shown').dataset.sample);
+  const onSale = (await (await fetch(`${server.api}/api/kiosk/info`)).json()).layouts.find((l) => l.name === shown);
+  assert.ok(onSale, `sample of ${shown} is a layout on sale`);
+  const price = String(onSale.price).replace(/\B(?=(\d{3})+(?!\d))/g, '\u00a0');
+  assert.equal(await text(page, '#sample-price'), `${price} so'mdan`);
   await snap(page, 'attract');
   await page.click('#s-attract');
   await waitScreen(page, 'language');
@@ -232,6 +242,21 @@ test('Call staff during a paid session: the order id stays on screen, the sessio
   await page.waitForFunction(() => document.querySelector('#s-shoot .live').dataset.aspect);
   const box = await page.locator('#s-shoot .live').boundingBox();
   assert.ok(Math.abs(box.width / box.height - slot.w / slot.h) < 0.02, `${box.width}x${box.height} vs slot ${slot.w}x${slot.h}`);
+  // The postcard's overlay frame over that slot is drawn over the live view, covering it exactly.
+  await page.waitForFunction(() => {
+    const f = document.getElementById('live-frame');
+    return f && !f.hidden && f.complete && f.naturalWidth > 0;
+  }, null, { timeout: 10000 });
+  const frame = await page.evaluate(() => {
+    const f = document.getElementById('live-frame');
+    return { key: f.dataset.frame, w: f.naturalWidth, h: f.naturalHeight };
+  });
+  assert.equal(frame.key, 'postcard/0');
+  assert.ok(Math.abs(frame.w / frame.h - slot.w / slot.h) < 0.01, `frame ${frame.w}x${frame.h} vs slot ${slot.w}x${slot.h}`);
+  const fbox = await page.locator('#live-frame').boundingBox();
+  assert.ok(Math.abs(fbox.width - box.width) < 1 && Math.abs(fbox.height - box.height) < 1, 'the frame covers the live view');
+  // Without the kiosk key the frame is not served (encoding it costs CPU).
+  assert.equal((await fetch(`${server.api}/api/kiosk/layouts/postcard/shots/0/overlay`)).status, 401);
   await snap(page, 'shoot-framed-postcard');
   assert.ok(await page.isVisible('#btn-help'));
   await page.click('#btn-help');

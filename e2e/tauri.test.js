@@ -146,6 +146,8 @@ test('Tauri window: attract → QR, paid by the simulator arrives as an event, m
   await waitFor(() => exec("return document.getElementById('live-video').videoWidth"), { timeout: 20000, what: 'mock camera frames' });
   const size = await exec("const v = document.getElementById('live-video'); return [v.videoWidth, v.videoHeight]");
   assert.ok(size[0] > 0 && size[1] > 0);
+  // The layout's frame over the slot comes through the shot_overlay command.
+  await waitFor(() => exec("const f = document.getElementById('live-frame'); return !f.hidden && f.naturalWidth > 0"), { timeout: 10000, what: 'overlay frame over the live view' });
   await snap('05-shoot-live');
   // A frame drawn from the mock camera is a real picture, not a black canvas.
   const lit = await exec(`const v = document.getElementById('live-video');

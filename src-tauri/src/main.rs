@@ -18,6 +18,7 @@ use tauri::webview::{PermissionKind, PermissionResponse};
 use tauri::{Emitter, Manager, RunEvent, WindowEvent};
 
 mod flags;
+mod webview;
 
 /// What every command returns on failure: a kind the page can switch on and a readable message.
 #[derive(Debug, Serialize, thiserror::Error)]
@@ -205,6 +206,29 @@ async fn compose_order(
     Ok(kiosk::compose(&shell.ctx, &order_id).await?)
 }
 
+/// The layout's frame over the slot of one shot, PNG bytes (an ArrayBuffer in the page).
+#[tauri::command]
+async fn shot_overlay(
+    shell: tauri::State<'_, Shell>,
+    layout: String,
+    shot: usize,
+) -> Result<tauri::ipc::Response, CommandError> {
+    Ok(tauri::ipc::Response::new(
+        kiosk::shot_overlay(&shell.ctx, &layout, shot).await?,
+    ))
+}
+
+/// A sample print of the layout for the attract screen, JPEG bytes.
+#[tauri::command]
+async fn sample_print(
+    shell: tauri::State<'_, Shell>,
+    layout: String,
+) -> Result<tauri::ipc::Response, CommandError> {
+    Ok(tauri::ipc::Response::new(
+        kiosk::sample_print(&shell.ctx, &layout).await?,
+    ))
+}
+
 /// The composite JPEG as raw bytes (an ArrayBuffer in the page).
 #[tauri::command]
 async fn order_preview(
@@ -322,6 +346,7 @@ fn start_core(app: &mut tauri::App, started: Instant) -> Result<(), Box<dyn std:
         started,
         may_close: AtomicBool::new(automation()),
     });
+    webview::lighten(app);
     if mock_camera {
         enable_mock_camera(app);
     }
@@ -410,6 +435,8 @@ fn main() {
             upload_shot,
             compose_order,
             order_preview,
+            shot_overlay,
+            sample_print,
             print_order,
             print_status,
             call_staff,

@@ -4,6 +4,7 @@ export default {
   'attract.title': 'Take your photo!',
   'attract.tap': 'Touch the screen to start',
   'attract.langs': "O'zbekcha · Русский · English",
+  'attract.from': 'from {price}',
   'language.title': 'Choose your language',
   'language.uz': "O'zbekcha",
   'language.ru': 'Русский',

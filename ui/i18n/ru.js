@@ -4,6 +4,7 @@ export default {
   'attract.title': 'Сфотографируйтесь!',
   'attract.tap': 'Коснитесь экрана, чтобы начать',
   'attract.langs': "O'zbekcha · Русский · English",
+  'attract.from': 'от {price}',
   'language.title': 'Выберите язык',
   'language.uz': "O'zbekcha",
   'language.ru': 'Русский',

@@ -4,6 +4,7 @@ export default {
   'attract.title': 'Rasmga tushing!',
   'attract.tap': 'Boshlash uchun ekranga teging',
   'attract.langs': "O'zbekcha · Русский · English",
+  'attract.from': '{price}dan',
   'language.title': 'Tilni tanlang',
   'language.uz': "O'zbekcha",
   'language.ru': 'Русский',

@@ -79,8 +79,49 @@ async function readyToSell(copies = 1) {
 
 const enter = {};
 
+// The attract loop: a sample print of each layout on sale, with its starting price, one after
+// another (composed once by the kiosk from drawn pictures, never customers' photos).
+const samples = new Map(); // layout name -> object URL, or null when it could not be made
+async function sampleUrl(name) {
+  if (!samples.has(name)) {
+    let url = null;
+    try { url = URL.createObjectURL(await backend.samplePrint(name)); } catch { /* none */ }
+    samples.set(name, url);
+  }
+  return samples.get(name);
+}
+const SAMPLE_SECONDS = 6;
+function showcase() {
+  const layouts = (S.info && S.info.layouts) || [];
+  const box = $('showcase');
+  const [a, b] = box.querySelectorAll('img.sample');
+  let i = 0, front = a;
+  const show = async () => {
+    for (let tries = 0; tries < layouts.length; tries++) {
+      const l = layouts[i % layouts.length];
+      i++;
+      const url = await sampleUrl(l.name);
+      if (S.screen !== 'attract') return;
+      if (!url) continue;
+      const back = front === a ? b : a;
+      back.src = url;
+      back.dataset.sample = l.name;
+      back.classList.add('shown');
+      front.classList.remove('shown');
+      front = back;
+      $('sample-name').textContent = layoutTitle(l);
+      $('sample-price').textContent = t('attract.from', { price: i18n.money(l.price) });
+      box.hidden = false;
+      return;
+    }
+  };
+  show();
+  if (layouts.length > 1) every(SAMPLE_SECONDS, show);
+}
+
 enter.attract = () => {
   camera.stop();
+  showcase();
   const sec = $('s-attract');
   sec.onclick = async () => {
     sec.onclick = null;
@@ -388,6 +429,7 @@ function frameShot(i) {
   live.style.width = `${Math.round(w)}px`;
   live.style.height = `${Math.round(h)}px`;
   live.dataset.aspect = slot ? `${slot.w}/${slot.h}` : '';
+  showFrame(S.layout, slot ? slot.shot : i);
   // The preview is mirrored (people expect a mirror); the print is not.
   const turn = (((S.info.camera_rotate || 0) % 360) + 360) % 360;
   const video = $('live-video');
@@ -399,6 +441,28 @@ function frameShot(i) {
     Object.assign(video.style, { position: '', left: '', top: '', width: '', height: '',
       transform: turn === 180 ? 'rotate(180deg) scaleX(-1)' : '' });
   }
+}
+
+// The layout's overlay frame over the slot being framed (fetched once per layout and shot; a
+// layout without a frame there, or a failed fetch, just shows the bare picture).
+const frames = new Map(); // "layout/shot" -> object URL, or null when there is none
+async function showFrame(layout, shot) {
+  const img = $('live-frame');
+  img.hidden = true;
+  img.removeAttribute('src');
+  if (!layout || !layout.overlay) return;
+  const key = `${layout.name}/${shot}`;
+  img.dataset.want = key;
+  if (!frames.has(key)) {
+    let url = null;
+    try { url = URL.createObjectURL(await backend.shotOverlay(layout.name, shot)); } catch { /* none */ }
+    frames.set(key, url);
+  }
+  const url = frames.get(key);
+  if (!url || img.dataset.want !== key || S.layout !== layout || S.screen !== 'shoot') return;
+  img.src = url;
+  img.dataset.frame = key;
+  img.hidden = false;
 }
 
 async function shootOne(session) {

@@ -91,6 +91,22 @@ export const backend = {
     }
     return http('GET', `/api/kiosk/orders/${enc(id)}/preview`, undefined, true);
   },
+  /** The layout's frame over the slot of one shot, as a Blob (PNG); not_found when it has none. */
+  async shotOverlay(layout, shot) {
+    if (isTauri) {
+      const buf = await invoke('shot_overlay', { layout, shot });
+      return new Blob([buf], { type: 'image/png' });
+    }
+    return http('GET', `/api/kiosk/layouts/${enc(layout)}/shots/${shot}/overlay`, undefined, true);
+  },
+  /** A sample print of a layout (JPEG Blob) for the attract loop. */
+  async samplePrint(layout) {
+    if (isTauri) {
+      const buf = await invoke('sample_print', { layout });
+      return new Blob([buf], { type: 'image/jpeg' });
+    }
+    return http('GET', `/api/kiosk/layouts/${enc(layout)}/sample`, undefined, true);
+  },
   print: (id) => (isTauri ? invoke('print_order', { orderId: id }) : http('POST', `/api/kiosk/orders/${enc(id)}/print`)),
   printStatus: (id) => (isTauri ? invoke('print_status', { orderId: id }) : http('GET', `/api/kiosk/orders/${enc(id)}/print`)),
   /** Sandbox only: pay through the provider's simulator over the real callback listener. */

@@ -51,6 +51,7 @@ impl AppContext {
             maintenance: Default::default(),
             metrics: Default::default(),
             layouts: Default::default(),
+            samples: Default::default(),
             print_turn: Default::default(),
             printer_status: Default::default(),
             login_gate: Default::default(),

@@ -63,6 +63,8 @@ pub struct AppContext {
     pub metrics: Metrics,
     /// Loaded print layouts, by folder.
     pub layouts: LayoutCache,
+    /// The attract screen's sample prints, composed once per layout and day.
+    pub samples: fotobox_render::samples::SampleCache,
     /// The printer's state as readiness last read it (`printer.status_cache_ms`).
     pub printer_status: crate::print::StatusCache,
     /// One print-queue runner at a time: printing is serial.

@@ -28,6 +28,9 @@ pub const MAX_SHOT_BYTES: usize = 16 * 1024 * 1024;
 pub enum KioskError {
     #[error("order {0} not found")]
     NotFound(String),
+    /// Something other than an order is not there (a layout, its overlay over a slot).
+    #[error("{0}")]
+    Missing(String),
     #[error("{0}")]
     Invalid(String),
     #[error("{0}")]
@@ -45,7 +48,7 @@ pub enum KioskError {
 impl DomainError for KioskError {
     fn kind(&self) -> ErrorKind {
         match self {
-            KioskError::NotFound(_) => ErrorKind::NotFound,
+            KioskError::NotFound(_) | KioskError::Missing(_) => ErrorKind::NotFound,
             KioskError::Invalid(_) => ErrorKind::Invalid,
             KioskError::Conflict(_) => ErrorKind::Conflict,
             KioskError::Order(e) => e.kind(),
@@ -83,6 +86,9 @@ pub struct LayoutView {
     pub width: u32,
     pub height: u32,
     pub slots: Vec<SlotView>,
+    /// The layout has an overlay frame: the live view draws its part over each slot
+    /// ([`shot_overlay`]).
+    pub overlay: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -134,6 +140,7 @@ pub async fn info(ctx: &AppContext) -> Result<KioskInfo, KioskError> {
                     shot: s.shot,
                 })
                 .collect(),
+            overlay: l.overlay.is_some(),
         });
     }
     layouts.sort_by(|a, b| a.price.cmp(&b.price).then(a.name.cmp(&b.name)));
@@ -152,6 +159,58 @@ pub async fn info(ctx: &AppContext) -> Result<KioskInfo, KioskError> {
         api_url: None,
         sound: crate::sound::for_kiosk(ctx).await?,
     })
+}
+
+/// Longest side of the overlay part sent to the live view: the live view is at most about
+/// 1300 px on a 1920x1080 screen, and a frame's edge needs no more detail than that.
+pub const OVERLAY_MAX_SIDE: u32 = 1280;
+
+/// The part of `layout`'s overlay frame that covers the slot of shot `shot`, as PNG, for the live
+/// view during the countdown (what the frame will hide is hidden there too). `Missing` when the
+/// layout is not installed or has nothing over that slot.
+pub async fn shot_overlay(
+    ctx: &AppContext,
+    layout: &str,
+    shot: usize,
+) -> Result<Vec<u8>, KioskError> {
+    let l = photos::layouts(ctx)
+        .await?
+        .get(layout)
+        .ok_or_else(|| KioskError::Missing(format!("layout {layout:?} is not installed")))?;
+    let png = tokio::task::spawn_blocking(move || {
+        fotobox_render::overlay::slot_overlay_png(&l, shot, OVERLAY_MAX_SIDE)
+    })
+    .await
+    .map_err(|e| KioskError::Io(std::io::Error::other(e.to_string())))?
+    .map_err(|e| KioskError::Io(std::io::Error::other(e.to_string())))?;
+    png.ok_or_else(|| {
+        KioskError::Missing(format!("layout {layout:?} has no frame over shot {shot}"))
+    })
+}
+
+/// Longest side of a sample print on the attract screen.
+pub const SAMPLE_MAX_SIDE: u32 = 900;
+
+/// `layout` composed from drawn sample pictures (never customers' photos) with today's date and
+/// the event name, as JPEG, for the attract screen's loop. Composed once per layout and day
+/// (kept with the loaded layouts); the first time takes the composition slot, so a customer's
+/// print and a sample are never composed at the same time.
+pub async fn sample_print(ctx: &AppContext, layout: &str) -> Result<Vec<u8>, KioskError> {
+    let l = photos::layouts(ctx)
+        .await?
+        .get(layout)
+        .ok_or_else(|| KioskError::Missing(format!("layout {layout:?} is not installed")))?;
+    let vars = photos::sample_text_vars(ctx);
+    if let Some(jpeg) = ctx.samples.kept(layout, &vars, SAMPLE_MAX_SIDE) {
+        return Ok(jpeg.as_ref().clone());
+    }
+    let _slot = ctx.heavy.compose().await;
+    let cache = ctx.samples.clone();
+    let jpeg = tokio::task::spawn_blocking(move || cache.get(&l, &vars, SAMPLE_MAX_SIDE))
+        .await
+        .map_err(|e| KioskError::Io(std::io::Error::other(e.to_string())))?
+        .map_err(|e| KioskError::Photo(PhotoError::from(e)))?;
+    Ok(jpeg.as_ref().clone())
 }
 
 /// Readiness as the customer screen needs it: `reason` is `offline` (the payment tunnel is

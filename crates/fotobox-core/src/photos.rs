@@ -274,8 +274,17 @@ async fn layout_for(ctx: &AppContext, p: &Payment) -> Result<Arc<Layout>, PhotoE
 }
 
 fn text_vars(ctx: &AppContext, p: &Payment) -> TextVars {
+    text_vars_at(ctx, p.perform_time.unwrap_or(p.created_at), &p.order_id)
+}
+
+/// The text of a sample print: the event, today's date, no order number.
+pub fn sample_text_vars(ctx: &AppContext) -> TextVars {
+    text_vars_at(ctx, ctx.clock.now(), "")
+}
+
+fn text_vars_at(ctx: &AppContext, at: chrono::DateTime<chrono::Utc>, order: &str) -> TextVars {
     let offset = chrono::Duration::minutes(ctx.config.photos.utc_offset_minutes);
-    let local = p.perform_time.unwrap_or(p.created_at) + offset;
+    let local = at + offset;
     let mut date = String::new();
     {
         use std::fmt::Write;
@@ -287,7 +296,7 @@ fn text_vars(ctx: &AppContext, p: &Payment) -> TextVars {
     TextVars {
         event: ctx.config.photos.event_name.clone(),
         date,
-        order: p.order_id.clone(),
+        order: order.to_string(),
     }
 }
 

@@ -21,6 +21,11 @@ pub fn routes() -> Router<AppContext> {
         .route("/api/kiosk/info", get(info))
         .route("/api/kiosk/readiness", get(readiness))
         .route(
+            "/api/kiosk/layouts/{layout}/shots/{shot}/overlay",
+            get(shot_overlay),
+        )
+        .route("/api/kiosk/layouts/{layout}/sample", get(sample_print))
+        .route(
             "/api/kiosk/orders/{order_id}/shots/{index}",
             // A camera frame is far larger than the API's usual 64 KiB.
             post(upload_shot).layer(DefaultBodyLimit::disable()),
@@ -51,6 +56,40 @@ async fn readiness(
             .ok_or_else(|| ApiError::invalid("copies must be a whole number from 1"))?,
     };
     Ok(Json(kiosk::readiness(&ctx, copies).await?))
+}
+
+/// Encoding the frame costs CPU: only the kiosk page (its key) may ask.
+async fn shot_overlay(
+    _: KioskCaller,
+    State(ctx): State<AppContext>,
+    Path((layout, shot)): Path<(String, usize)>,
+) -> Result<Response, ApiError> {
+    let png = kiosk::shot_overlay(&ctx, &layout, shot).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/png"),
+            (header::CACHE_CONTROL, "private, max-age=300"),
+        ],
+        png,
+    )
+        .into_response())
+}
+
+/// Composing a sample costs CPU: only the kiosk page (its key) may ask; the page keeps it.
+async fn sample_print(
+    _: KioskCaller,
+    State(ctx): State<AppContext>,
+    Path(layout): Path<String>,
+) -> Result<Response, ApiError> {
+    let jpeg = kiosk::sample_print(&ctx, &layout).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/jpeg"),
+            (header::CACHE_CONTROL, "private, max-age=300"),
+        ],
+        jpeg,
+    )
+        .into_response())
 }
 
 /// The order and the index are checked before the body is read; then the body is read under the

@@ -6,5 +6,7 @@
 pub mod compose;
 pub mod files;
 pub mod layouts;
+pub mod overlay;
 pub mod qr;
 pub mod resize;
+pub mod samples;

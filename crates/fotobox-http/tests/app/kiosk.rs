@@ -76,6 +76,67 @@ async fn info_lists_priced_installed_layouts_with_their_shots() {
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }
 
+/// The live view draws the layout's frame over the slot being framed: the frame's part over that
+/// slot, slot-shaped; nothing for a shot the layout does not take or a layout not installed.
+#[tokio::test]
+async fn the_frame_over_a_slot_is_served_for_the_live_view() {
+    let app = TestApp::new().await;
+    let (_, info) = send(app.api(), "GET", "/api/kiosk/info", None, None).await;
+    let postcard = info["layouts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "postcard")
+        .unwrap()
+        .clone();
+    assert_eq!(postcard["overlay"], true, "{postcard}");
+    let slot = &postcard["slots"][0];
+    let req = |uri: &str| Request::get(uri).body(Body::empty()).unwrap();
+    let (s, png) = send_raw(
+        app.api(),
+        req("/api/kiosk/layouts/postcard/shots/0/overlay"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let img = image::load_from_memory(&png).unwrap();
+    let (w, h) = (slot["w"].as_f64().unwrap(), slot["h"].as_f64().unwrap());
+    assert!(
+        (f64::from(img.width()) / f64::from(img.height()) - w / h).abs() < 0.01,
+        "{}x{} for a {w}x{h} slot",
+        img.width(),
+        img.height()
+    );
+    assert!(img.width().max(img.height()) <= 1280);
+    for uri in [
+        "/api/kiosk/layouts/postcard/shots/5/overlay",
+        "/api/kiosk/layouts/nope/shots/0/overlay",
+    ] {
+        let (s, body) = send(app.api(), "GET", uri, None, None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{uri}: {body}");
+        assert!(body["error"].is_string(), "{body}");
+    }
+}
+
+/// The attract screen's sample prints: the layout composed from drawn pictures, its shape.
+#[tokio::test]
+async fn a_sample_print_of_a_layout_for_the_attract_loop() {
+    let app = TestApp::new().await;
+    let req = |uri: &str| Request::get(uri).body(Body::empty()).unwrap();
+    let (s, jpeg) = send_raw(app.api(), req("/api/kiosk/layouts/postcard/sample")).await;
+    assert_eq!(s, StatusCode::OK);
+    let img = image::load_from_memory(&jpeg).unwrap();
+    assert_eq!((img.width(), img.height()), (600, 900));
+    let (s, body) = send(
+        app.api(),
+        "GET",
+        "/api/kiosk/layouts/nope/sample",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{body}");
+}
+
 #[tokio::test]
 async fn shots_only_for_paid_orders_and_only_images_in_range() {
     let app = TestApp::new().await;

@@ -22,6 +22,9 @@ const GUARDED: &[(&str, &str)] = &[
     ("GET", "/api/kiosk/orders/ZZZZ-ZZZZ/print"),
     ("POST", "/api/kiosk/staff-call"),
     ("GET", "/api/events"),
+    ("GET", "/api/kiosk/layouts/postcard/shots/0/overlay"),
+    // An unknown layout: the guard answers before any work (a sample takes seconds in a debug build).
+    ("GET", "/api/kiosk/layouts/nope/sample"),
 ];
 
 fn request(method: &str, path: &str, header: Option<(&str, String)>) -> Request<Body> {
