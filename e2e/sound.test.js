@@ -5,8 +5,13 @@
 // everything from the next customer on; missing sound files change nothing in the flow.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { startServe, CHROMIUM_ARGS, FAKE_CAMERA, sleep } from './lib.js';
+import { startServe, CHROMIUM_ARGS, FAKE_CAMERA, ROOT, sleep } from './lib.js';
+
+const PIN = '2468';
 
 let server;
 let browser;
@@ -102,11 +107,37 @@ test('A normal flow plays the beep, the shutter, the paid chime and the prompts 
   await page.context().close();
 });
 
-test('Mute set through the staff API: the next customer hears nothing', async () => {
+/** Staff log in to the panel in their own browser context and tick "mute" on the Settings page. */
+async function muteInPanel() {
+  const set = spawnSync(process.env.FOTOBOX_BIN || join(ROOT, 'target', 'debug', 'fotobox'), ['staff', 'set-pin'], {
+    input: `${PIN}\n`, env: { ...process.env, FOTOBOX_DATA_DIR: server.dataDir, FOTOBOX_MODE: 'sandbox' }, encoding: 'utf8',
+  });
+  assert.equal(set.status, 0, set.stderr);
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const panel = await ctx.newPage();
+  await panel.goto(`${server.api}/staff.html`);
+  await panel.fill('#token', readFileSync(join(server.dataDir, 'staff_token'), 'utf8').trim());
+  for (const d of PIN) await panel.click(`#keys [data-k="${d}"]`);
+  await panel.click('#keys [data-k="ok"]');
+  await panel.waitForSelector('body[data-loaded="dashboard"]');
+  await panel.click('#tabs [data-page="settings"]');
+  await panel.waitForSelector('body[data-loaded="settings"]');
+  assert.equal(await panel.inputValue('#sound-form [name=volume]'), '80');
+  assert.equal(await panel.inputValue('#sound-form [name=quiet_from]'), '00:00');
+  assert.equal(await panel.isChecked('#sound-form [name=muted]'), false);
+  await panel.check('#sound-form [name=muted]');
+  await panel.click('#sound-form button[type=submit]');
+  await panel.waitForFunction(() => document.getElementById('sound-result').textContent.trim() !== '');
+  assert.equal(await panel.evaluate(() => document.getElementById('sound-result').classList.contains('bad')), false);
+  await ctx.close();
+}
+
+test('Mute ticked in the staff panel: the next customer hears nothing', async () => {
   const page = await open('?fast=1&timeouts=thanks:10');
   // The page booted unmuted; staff mute it now. It learns at the next customer's start.
-  const r = await server.call('PUT', '/api/staff/sound', { muted: true });
-  assert.equal(r.status, 200, JSON.stringify(r.body));
+  await muteInPanel();
+  const r = await server.call('GET', '/api/staff/sound');
+  assert.equal(r.body.muted, true, JSON.stringify(r.body));
   await customer(page, 'en');
   assert.deepEqual(await page.evaluate(() => window.__sounds), [], 'nothing may even start');
   assert.equal((await page.evaluate(() => window.fotobox.sound.settings())).tones, false);

@@ -1,4 +1,4 @@
-// Sound for the customer flow: a countdown beep, the shutter, a "paid" chime and short spoken
+//! Sound for the customer flow: a countdown beep, the shutter, a "paid" chime and short spoken
 // prompts in the customer's language (ui/sounds/*.ogg, made once by scripts/make-sounds.sh).
 // Rules: sound never blocks or changes the flow. Nothing awaits audio; a rejected play()
 // (autoplay policy, no audio device, a missing file) is swallowed with a debug line. The

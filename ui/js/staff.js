@@ -10,6 +10,8 @@
 // A login returns a short-lived session token; the panel closes itself after the server's idle
 // timeout without a touch, and on any 401 it falls back to the PIN pad.
 
+import { loadSound, wireSound } from './staff-sound.js';
+
 const tauri = window.__TAURI__;
 const isTauri = !!(tauri && tauri.core && tauri.core.invoke);
 const PAD_IDLE_MS = 60_000;
@@ -543,6 +545,7 @@ async function loadSettings() {
   const h = await api('GET', '/api/staff/settings/history');
   $('#price-history').replaceChildren(...h.history.map((r) =>
     el('li', {}, `${localTime(r.created_at)} by ${r.actor}: ${r.layouts_json}, extra copy ${r.extra_copy}`)));
+  await loadSound();
 }
 
 async function loadAudit() {
@@ -702,6 +705,7 @@ function wire() {
       await loadSettings();
     } catch (x) { result('#prices-result', x.message, true); }
   });
+  wireSound({ api, result });
   $('#pin-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     try { await api('POST', '/api/staff/pin', { new_pin: e.target.elements.new_pin.value }); e.target.reset(); result('#pin-result', 'PIN changed'); } catch (x) { result('#pin-result', x.message, true); }

@@ -1,0 +1,44 @@
+//! The panel's sound settings (Settings page): mute, volume and quiet hours through
+//! GET/PUT /api/staff/sound. The kiosk page picks them up when the next customer starts.
+// staff.js hands over its api(), result() and, when it has one, its t() (translations).
+
+const EN = {
+  'sound.saved': 'Saved. The kiosk uses it from the next customer on.',
+  'sound.quiet_now': 'Quiet hours now: no spoken prompts (the beeps still play).',
+  'sound.source_config': 'From the configuration file ([sound]).',
+  'sound.source_staff': 'Set in this panel.',
+};
+
+let deps = null;
+const tr = (key) => (deps && deps.t ? deps.t(key) : EN[key]);
+const form = () => document.getElementById('sound-form');
+
+/** Fill the form with the settings in force. */
+export async function loadSound() {
+  if (!deps || !form()) return;
+  const s = await deps.api('GET', '/api/staff/sound');
+  const f = form().elements;
+  f.muted.checked = !!s.muted;
+  f.volume.value = String(s.volume);
+  f.quiet_from.value = s.quiet_from;
+  f.quiet_to.value = s.quiet_to;
+  const notes = [tr(`sound.source_${s.source}`)];
+  if (s.quiet_now) notes.push(tr('sound.quiet_now'));
+  document.getElementById('sound-state').textContent = notes.join(' ');
+}
+
+/** Wire the form once: `{ api, result, t }` from staff.js. */
+export function wireSound(d) {
+  deps = d;
+  if (!form()) return;
+  form().addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const f = e.target.elements;
+    const body = { muted: f.muted.checked, volume: Number(f.volume.value), quiet_from: f.quiet_from.value, quiet_to: f.quiet_to.value };
+    try {
+      await deps.api('PUT', '/api/staff/sound', body);
+      deps.result('#sound-result', tr('sound.saved'));
+      await loadSound();
+    } catch (x) { deps.result('#sound-result', x.message, true); }
+  });
+}
