@@ -12,7 +12,25 @@ use fotobox_store::StoreError;
 
 use crate::config::{parse_hhmm, SoundConfig};
 use crate::context::AppContext;
-use crate::panel::{Actor, PanelError};
+use crate::error::{DomainError, ErrorKind};
+
+/// Why a change was refused or not saved.
+#[derive(Debug, thiserror::Error)]
+pub enum SoundError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl DomainError for SoundError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            SoundError::Invalid(_) => ErrorKind::Invalid,
+            SoundError::Store(e) => e.kind(),
+        }
+    }
+}
 
 /// The `staff_settings` key of the saved settings (JSON of [`SoundSettings`]).
 pub const SETTING_KEY: &str = "sound";
@@ -135,13 +153,14 @@ pub async fn for_kiosk(ctx: &AppContext) -> Result<KioskSound, StoreError> {
     })
 }
 
-/// Apply a change from the panel: every problem in one message, nothing saved then; else the
-/// new settings and their audit entry (before and after) in one transaction.
+/// Apply a change from the panel (`actor` as the audit trail names it, e.g. `pin:window`): every
+/// problem in one message, nothing saved then; else the new settings and their audit entry
+/// (before and after) in one transaction.
 pub async fn save(
     ctx: &AppContext,
-    actor: Actor,
+    actor: &str,
     patch: &SoundPatch,
-) -> Result<SoundView, PanelError> {
+) -> Result<SoundView, SoundError> {
     let (before, _) = effective(ctx).await?;
     let mut next = before.clone();
     let mut problems = Vec::new();
@@ -166,7 +185,7 @@ pub async fn save(
         }
     }
     if !problems.is_empty() {
-        return Err(PanelError::Invalid(problems.join("; ")));
+        return Err(SoundError::Invalid(problems.join("; ")));
     }
     let now = ctx.clock.now();
     let json = serde_json::to_string(&next).map_err(|e| StoreError::Invalid(e.to_string()))?;
@@ -176,7 +195,7 @@ pub async fn save(
         &mut tx,
         &NewAudit {
             action: "sound",
-            actor: actor.as_str(),
+            actor,
             payment_id: None,
             order_id: None,
             reason: None,
@@ -185,8 +204,8 @@ pub async fn save(
         now,
     )
     .await?;
-    tx.commit().await?;
-    tracing::info!(actor = actor.as_str(), volume = next.volume, muted = next.muted,
+    tx.commit().await.map_err(StoreError::from)?;
+    tracing::info!(actor, volume = next.volume, muted = next.muted,
         quiet_from = %next.quiet_from, quiet_to = %next.quiet_to, "sound settings saved by staff");
     Ok(view(ctx).await?)
 }

@@ -177,7 +177,9 @@ async fn put_sound(
     body: Result<ApiJson<fotobox_core::sound::SoundPatch>, ApiError>,
 ) -> R<Json<fotobox_core::sound::SoundView>> {
     let ApiJson(patch) = body?;
-    Ok(Json(fotobox_core::sound::save(&ctx, actor, &patch).await?))
+    Ok(Json(
+        fotobox_core::sound::save(&ctx, actor.as_str(), &patch).await?,
+    ))
 }
 
 // ---------------------------------------------------------------- login
