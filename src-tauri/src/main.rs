@@ -117,11 +117,7 @@ async fn create_order(
 ) -> Result<OrderView, CommandError> {
     let provider = Provider::parse(&payment_type)
         .ok_or_else(|| OrderError::Invalid(format!("unknown payment type {payment_type:?}")))?;
-    let lang = match lang.as_deref() {
-        None => fotobox_core::paylink::Lang::default(),
-        Some(l) => fotobox_core::paylink::Lang::parse(l)
-            .ok_or_else(|| OrderError::Invalid(format!("unknown language {l:?}")))?,
-    };
+    let lang = orders::customer_lang(lang.as_deref())?;
     Ok(orders::create_order_in(
         &shell.ctx,
         OrderRequest::Priced {

@@ -193,6 +193,20 @@ pub async fn price(ctx: &AppContext, template: &str, copies: i64) -> Result<i64,
 
 /// The payment link the order's QR encodes, opening the provider's page in `lang` where the
 /// provider has a language parameter (Payme's `l`; Click has none).
+/// The customer's language as a door received it (`None`: the default, Uzbek). One rule for the
+/// REST API and the Tauri command.
+pub fn customer_lang(v: Option<&str>) -> Result<Lang, OrderError> {
+    match v {
+        None => Ok(Lang::default()),
+        Some(l) => Lang::parse(l).ok_or_else(|| {
+            let shown: String = l.chars().take(40).collect();
+            OrderError::Invalid(format!(
+                "lang must be \"uz\", \"ru\" or \"en\", got {shown:?}"
+            ))
+        }),
+    }
+}
+
 pub fn pay_url(ctx: &AppContext, p: &Payment, lang: Lang) -> String {
     match p.provider() {
         Some(Provider::Click) => paylink::click_link(&ctx.config, &p.order_id, p.amount),

@@ -19,7 +19,6 @@ use crate::extract::{
 };
 use fotobox_core::context::AppContext;
 use fotobox_core::orders::{self, OrderRequest};
-use fotobox_core::paylink::Lang;
 use fotobox_store::model::{PaymentStatus, Provider};
 use fotobox_store::ListFilter;
 
@@ -67,15 +66,7 @@ async fn generate_qr(
         let names: Vec<&str> = body.unknown.keys().take(8).map(|k| truncated(k)).collect();
         tracing::debug!(fields = ?names, count = body.unknown.len(), "generate-qr: ignored unknown body fields");
     }
-    let lang = match body.lang.as_deref() {
-        None => Lang::default(),
-        Some(l) => Lang::parse(l).ok_or_else(|| {
-            ApiError::invalid(format!(
-                "lang must be \"uz\", \"ru\" or \"en\", got {:?}",
-                truncated(l)
-            ))
-        })?,
-    };
+    let lang = orders::customer_lang(body.lang.as_deref())?;
     let provider = Provider::parse(&body.payment_type).ok_or_else(|| {
         ApiError::invalid(format!(
             "payment_type must be \"payme\" or \"click\", got {:?}",

@@ -698,6 +698,48 @@ async fn hostile_requests_over_real_sockets_store_nothing_and_the_kiosk_keeps_an
     );
     let (s, _) = raw_http(api, &upload(&paid_id), &png_declaring(12_000, 12_000)).await;
     assert_eq!(s, 400);
+
+    // Staff doors added later: a refund through the provider (money leaves), the day's
+    // reconciliation and the doctor's report (what the kiosk holds). Without the staff token,
+    // with a wrong one, or with the right one from another site: refused, nothing recorded.
+    let refund = format!("/api/staff/payments/{paid_id}/provider-refund");
+    let body = format!(r#"{{"reason":"attack","confirm":"{paid_id}"}}"#);
+    let json = "Content-Type: application/json";
+    let good = format!("Authorization: Bearer {}", common::STAFF_TOKEN);
+    for (head, want) in [
+        (format!("POST {refund} HTTP/1.1\r\n{host}\r\n{json}"), 401),
+        (
+            format!("POST {refund} HTTP/1.1\r\n{host}\r\n{json}\r\nAuthorization: Bearer staff-test-token-0123456780"),
+            401,
+        ),
+        (
+            format!("POST {refund} HTTP/1.1\r\n{host}\r\n{json}\r\n{good}\r\nOrigin: https://evil.example"),
+            403,
+        ),
+        (
+            format!("POST {refund} HTTP/1.1\r\nHost: evil.example:5000\r\n{json}\r\n{good}"),
+            403,
+        ),
+    ] {
+        let (s, a) = raw_http(api, &head, body.as_bytes()).await;
+        assert_eq!(s, want, "{head}: {a}");
+    }
+    for path in ["/api/staff/reconciliation", "/api/staff/doctor"] {
+        let (s, _) = raw_http(api, &format!("GET {path} HTTP/1.1\r\n{host}"), b"").await;
+        assert_eq!(s, 401, "{path}");
+        let (s, _) = raw_http(
+            api,
+            &format!("GET {path} HTTP/1.1\r\nHost: evil.example:5000\r\n{good}"),
+            b"",
+        )
+        .await;
+        assert_eq!(s, 403, "{path} for a rebinding host name");
+    }
+    let refunds: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM provider_refunds")
+        .fetch_one(app.ctx.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(refunds, 0, "no refund was recorded");
     let (s, _) = raw_http(api, &upload("ZZZZ-ZZZZ"), &vec![0u8; 1024 * 1024]).await;
     assert_eq!(s, 404);
 
@@ -711,6 +753,14 @@ async fn hostile_requests_over_real_sockets_store_nothing_and_the_kiosk_keeps_an
         .unwrap()
         .unwrap();
     assert_eq!(p.status, "pending");
+    let paid = app
+        .ctx
+        .store
+        .payment_by_order_id(&paid_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(paid.status, "success", "the paid order is untouched");
     let incoming = app
         .dir
         .path()
