@@ -450,6 +450,10 @@ pub struct PrintProgress {
     pub download_url: Option<String>,
     /// The download link as a QR code (SVG) for the thank-you screen.
     pub download_qr_svg: Option<String>,
+    /// The fiscal receipt's link (the tax committee's), once the provider's receipt is known.
+    pub receipt_url: Option<String>,
+    /// That link as a QR code (SVG).
+    pub receipt_qr_svg: Option<String>,
 }
 
 /// The order's print progress.
@@ -465,6 +469,10 @@ pub async fn print_status(ctx: &AppContext, order_id: &str) -> Result<PrintProgr
         (Some(url), "done") => fotobox_render::qr::render_svg(url).ok(),
         _ => None,
     };
+    let receipt_url = crate::fiscal::receipts::url_for_order(ctx, &view.order_id).await;
+    let receipt_qr_svg = receipt_url
+        .as_deref()
+        .and_then(|u| fotobox_render::qr::render_svg(u).ok());
     Ok(PrintProgress {
         order_id: view.order_id,
         printed: if state == "done" { copies } else { 0 },
@@ -473,6 +481,8 @@ pub async fn print_status(ctx: &AppContext, order_id: &str) -> Result<PrintProgr
         attempts,
         download_url: view.download_url,
         download_qr_svg,
+        receipt_url,
+        receipt_qr_svg,
     })
 }
 

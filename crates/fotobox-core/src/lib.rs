@@ -15,6 +15,7 @@ pub mod context;
 pub mod doctor;
 pub mod error;
 pub mod events;
+pub mod fiscal;
 pub mod kiosk;
 pub mod limits;
 pub mod logging;

@@ -97,8 +97,9 @@ pub struct Reconciliation {
     pub printed_orders: i64,
     /// Still-paid sales with a fiscal receipt recorded.
     pub fiscalised_sales: i64,
-    /// The providers whose fiscal receipts the database records (today Payme's SetFiscalData);
-    /// the others' sales are neither counted as fiscalised nor reported as missing a receipt.
+    /// The providers whose fiscal receipts the database records (Payme's SetFiscalData, the
+    /// Click fiscalisation job's `click_fiscal`); the others' sales are neither counted as
+    /// fiscalised nor reported as missing a receipt.
     pub receipts_tracked_for: Vec<String>,
     /// Orders whose money went back (any way), and their sum.
     pub refunds: i64,

@@ -358,6 +358,7 @@ async fn payment_detail(
     let mut v = serde_json::to_value(&p).map_err(|e| ApiError::internal(e.to_string()))?;
     v["refunded"] = json!(p.cancel_reason.as_deref() == Some("staff:refund"));
     v["provider_refund"] = json!(fotobox_core::refunds::view(&ctx, &p).await?);
+    v["receipt"] = json!(fotobox_core::fiscal::receipts::for_payment(&ctx, &p).await?);
     v["comp"] = json!(comp);
     v["events"] = json!(events);
     v["photos"] = json!(photos);

@@ -7,6 +7,7 @@
 
 pub mod backup;
 pub mod click;
+pub mod click_fiscal;
 pub mod inflight;
 pub mod journal;
 pub mod maintenance;

@@ -153,7 +153,8 @@ pub async fn statement(
 pub struct NewFiscalData<'a> {
     pub payme_id: &'a str,
     pub kind: &'a str,
-    pub receipt_id: Option<i64>,
+    /// Payme's receipt id, number or string as sent (a number as its decimal text).
+    pub receipt_id: Option<&'a str>,
     pub status_code: Option<i64>,
     pub message: Option<&'a str>,
     pub terminal_id: Option<&'a str>,
@@ -169,7 +170,7 @@ pub struct FiscalRow {
     pub id: i64,
     pub payme_id: String,
     pub kind: String,
-    pub receipt_id: Option<i64>,
+    pub receipt_id: Option<String>,
     pub status_code: Option<i64>,
     pub message: Option<String>,
     pub terminal_id: Option<String>,
@@ -177,6 +178,7 @@ pub struct FiscalRow {
     pub qr_code_url: Option<String>,
     pub fiscal_date: Option<String>,
     pub raw_json: String,
+    pub created_at: DateTime<Utc>,
 }
 
 pub async fn insert_fiscal(
@@ -207,12 +209,30 @@ pub async fn insert_fiscal(
 
 pub async fn fiscal_for(conn: &mut SqliteConnection, payme_id: &str) -> Result<Vec<FiscalRow>> {
     Ok(sqlx::query_as::<_, FiscalRow>(
-        "SELECT id, payme_id, kind, receipt_id, status_code, message, terminal_id, fiscal_sign,
-                qr_code_url, fiscal_date, raw_json
+        "SELECT id, payme_id, kind, CAST(receipt_id AS TEXT) AS receipt_id, status_code, message,
+                terminal_id, fiscal_sign, qr_code_url, fiscal_date, raw_json, created_at
          FROM payme_fiscal_data WHERE payme_id = ? ORDER BY id",
     )
     .bind(payme_id)
     .fetch_all(conn)
+    .await?)
+}
+
+/// The newest sale receipt (`PERFORM`) Payme sent for any transaction of the order.
+pub async fn sale_receipt_for_payment(
+    conn: &mut SqliteConnection,
+    payment_id: i64,
+) -> Result<Option<FiscalRow>> {
+    Ok(sqlx::query_as::<_, FiscalRow>(
+        "SELECT f.id, f.payme_id, f.kind, CAST(f.receipt_id AS TEXT) AS receipt_id, f.status_code,
+                f.message, f.terminal_id, f.fiscal_sign, f.qr_code_url, f.fiscal_date, f.raw_json,
+                f.created_at
+         FROM payme_fiscal_data f JOIN payme_transactions t ON t.payme_id = f.payme_id
+         WHERE t.payment_id = ? AND f.kind = 'PERFORM'
+         ORDER BY f.id DESC LIMIT 1",
+    )
+    .bind(payment_id)
+    .fetch_optional(conn)
     .await?)
 }
 
@@ -233,6 +253,11 @@ impl Store {
     pub async fn payme_txs_for_payment(&self, payment_id: i64) -> Result<Vec<PaymeTx>> {
         let mut c = self.pool().acquire().await?;
         txs_for_payment(&mut c, payment_id).await
+    }
+
+    pub async fn payme_sale_receipt(&self, payment_id: i64) -> Result<Option<FiscalRow>> {
+        let mut c = self.pool().acquire().await?;
+        sale_receipt_for_payment(&mut c, payment_id).await
     }
 
     pub async fn payme_fiscal_for(&self, payme_id: &str) -> Result<Vec<FiscalRow>> {

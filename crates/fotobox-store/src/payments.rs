@@ -59,6 +59,9 @@ pub struct Stats {
     pub comp_sessions: i64,
     /// What the comps would have cost at their price (whole sum).
     pub comp_value: i64,
+    /// Sales of the last 30 days still paid and without a fiscal receipt (waiting, failed or
+    /// never fiscalised; only providers whose receipts are recorded).
+    pub paid_without_receipt: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
@@ -635,6 +638,9 @@ impl Store {
         )
         .fetch_one(pool)
         .await?;
+        let paid_without_receipt = self
+            .count_without_receipt(today_start - Duration::days(29))
+            .await?;
         let ended = success + canceled;
         Ok(Stats {
             total_payments: total,
@@ -658,6 +664,7 @@ impl Store {
             refunded_amount,
             comp_sessions,
             comp_value,
+            paid_without_receipt,
         })
     }
 }

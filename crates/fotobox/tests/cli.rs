@@ -92,6 +92,18 @@ async fn seed(data: &Path) -> Vec<String> {
     fotobox_store::payments::mark_success(&mut c, p.id, "3647911201", None, chrono::Utc::now())
         .await
         .unwrap();
+    // Its fiscal receipt, as the Click fiscalisation job records it.
+    sqlx::query(
+        "INSERT INTO click_fiscal (payment_id, click_payment_id, state, origin, attempts,
+                                   receipt_url, created_at, updated_at)
+         VALUES (?, 1, 'done', 'click', 1, 'https://ofd.soliq.uz/check?t=1', ?, ?)",
+    )
+    .bind(p.id)
+    .bind(fotobox_store::db_time(chrono::Utc::now()))
+    .bind(fotobox_store::db_time(chrono::Utc::now()))
+    .execute(&mut *c)
+    .await
+    .unwrap();
     drop(c);
     orders::cancel_order(&ctx, &ids[2]).await.unwrap();
     ctx.store.close().await;
@@ -222,7 +234,11 @@ async fn reconcile_reports_a_day_as_table_csv_and_json() {
     );
     assert_eq!(v["revenue"], 25000);
     assert_eq!(v["printed_orders"], 0);
-    assert_eq!(v["receipts_tracked_for"], serde_json::json!(["payme"]));
+    assert_eq!(
+        v["receipts_tracked_for"],
+        serde_json::json!(["payme", "click"])
+    );
+    assert_eq!(v["fiscalised_sales"], 1);
     let ex = v["exceptions"].as_array().unwrap();
     assert_eq!(ex.len(), 1, "{v}");
     assert_eq!(ex[0]["kind"], "paid_not_printed");

@@ -31,6 +31,10 @@ pub enum AlertKind {
     JournalFailed,
     DiskLow,
     ClickPaidWithoutCallback,
+    /// The Click fiscalisation job gave up on an order's receipt.
+    ClickReceiptFailed,
+    /// A paid sale still has no fiscal receipt an hour after payment.
+    ReceiptMissing,
     DailySummary,
     /// Anything else a subsystem wants staff to know.
     Other(&'static str),
@@ -51,6 +55,8 @@ impl AlertKind {
             AlertKind::JournalFailed => "journal_failed",
             AlertKind::DiskLow => "disk_low",
             AlertKind::ClickPaidWithoutCallback => "click_paid_without_callback",
+            AlertKind::ClickReceiptFailed => "click_receipt_failed",
+            AlertKind::ReceiptMissing => "receipt_missing",
             AlertKind::DailySummary => "daily_summary",
             AlertKind::Other(s) => s,
         }

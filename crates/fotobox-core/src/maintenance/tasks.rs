@@ -1,6 +1,6 @@
 //! The maintenance tasks: the scheduler (backups, retention, optimize, device checks, summary,
-//! Click status fallback), the alert sender, the write probe while the database cannot be
-//! written, the tunnel health check and supervisor.
+//! Click status fallback), the fiscal receipts job, the alert sender, the write probe while the
+//! database cannot be written, the tunnel health check and supervisor.
 
 use std::time::Duration;
 
@@ -16,6 +16,10 @@ use crate::maintenance::{alerts, backups, devices, retention, tunnel, writable};
 pub const SCHEDULER_EVERY: Duration = Duration::from_secs(30);
 /// The scheduler's first look, after start (keeps start-up and short runs quiet).
 pub const SCHEDULER_FIRST: Duration = Duration::from_secs(30);
+/// How often the fiscal receipts job looks for due work (Click receipts, the missing-receipt
+/// alert), and its first look.
+pub const FISCAL_EVERY: Duration = Duration::from_secs(30);
+pub const FISCAL_FIRST: Duration = Duration::from_secs(10);
 /// How often the alert sender looks for due retries (it is also woken by every new alert).
 pub const SENDER_EVERY: Duration = Duration::from_secs(15);
 
@@ -80,6 +84,23 @@ pub fn spawn(ctx: &AppContext, stop: &watch::Receiver<bool>) -> Vec<JoinHandle<(
             tokio::select! {
                 _ = c.maintenance.sender_woken() => {}
                 _ = tokio::time::sleep(SENDER_EVERY) => {}
+                _ = stopped(&mut rx) => break,
+            }
+        }
+    }));
+
+    // Fiscal receipts: its own task, so a slow Click never holds up the scheduler.
+    let (c, mut rx) = (ctx.clone(), stop.clone());
+    tasks.push(tokio::spawn(async move {
+        let mut tick =
+            tokio::time::interval_at(tokio::time::Instant::now() + FISCAL_FIRST, FISCAL_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    crate::fiscal::click_job::tick(&c).await;
+                    crate::fiscal::receipts::missing_tick(&c).await;
+                }
                 _ = stopped(&mut rx) => break,
             }
         }

@@ -477,6 +477,25 @@ fn opt_str<'a>(m: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
     m.get(k).and_then(Value::as_str)
 }
 
+/// Longest `receipt_id` kept (characters).
+const MAX_RECEIPT_ID: usize = 100;
+
+/// Payme's `receipt_id`: a number or a string, kept as text (a number as its decimal text);
+/// absent, null or blank is none; anything else is refused.
+fn receipt_id(v: Option<&Value>) -> Result<Option<String>, RpcError> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s))
+            if s.trim().chars().count() <= MAX_RECEIPT_ID && !s.chars().any(char::is_control) =>
+        {
+            Ok(Some(s.trim().to_string()))
+        }
+        _ => Err(RpcError::invalid("receipt_id")),
+    }
+}
+
 async fn set_fiscal_data(ctx: &AppContext, params: &Map<String, Value>) -> MResult {
     let payme_id = p::payme_id(params)?;
     let kind = p::str_field(params, "type", 10)?;
@@ -486,6 +505,7 @@ async fn set_fiscal_data(ctx: &AppContext, params: &Map<String, Value>) -> MResu
     let Some(Value::Object(fd)) = params.get("fiscal_data") else {
         return Err(RpcError::invalid("fiscal_data").into());
     };
+    let receipt = receipt_id(fd.get("receipt_id"))?;
     let now = ctx.clock.now();
     let mut tx = ctx.store.begin_write().await?;
     let Some(t) = q::tx_by_payme_id(&mut tx, payme_id).await? else {
@@ -494,7 +514,7 @@ async fn set_fiscal_data(ctx: &AppContext, params: &Map<String, Value>) -> MResu
     let row = q::NewFiscalData {
         payme_id,
         kind,
-        receipt_id: fd.get("receipt_id").and_then(Value::as_i64),
+        receipt_id: receipt.as_deref(),
         status_code: fd.get("status_code").and_then(Value::as_i64),
         message: opt_str(fd, "message"),
         terminal_id: opt_str(fd, "terminal_id"),

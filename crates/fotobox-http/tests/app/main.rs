@@ -4,6 +4,7 @@
 //! unattended-operation tasks. Shared helpers live in `common` and the `*_support` modules.
 #![allow(clippy::unwrap_used)]
 
+mod click_fake;
 mod common;
 mod maintenance_support;
 mod payme_support;
@@ -14,6 +15,9 @@ mod click_callbacks;
 mod disk_full;
 mod doctor;
 mod doors;
+mod fiscal_click;
+mod fiscal_payme;
+mod fiscal_receipts;
 mod journal;
 mod kiosk;
 mod kiosk_key;

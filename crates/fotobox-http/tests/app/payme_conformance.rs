@@ -827,8 +827,12 @@ async fn fiscal_detail_and_set_fiscal_data() {
     assert_eq!(rows.len(), 1);
     let row = &rows[0];
     assert_eq!(
-        (row.kind.as_str(), row.receipt_id, row.status_code),
-        ("PERFORM", Some(42), Some(0))
+        (
+            row.kind.as_str(),
+            row.receipt_id.as_deref(),
+            row.status_code
+        ),
+        ("PERFORM", Some("42"), Some(0))
     );
     assert_eq!(row.terminal_id.as_deref(), Some("EP000000000025"));
     assert_eq!(row.fiscal_sign.as_deref(), Some("123456789012"));

@@ -70,7 +70,7 @@ async fn receipt(app: &TestApp, pid: i64) {
         &fotobox_store::payme::NewFiscalData {
             payme_id: &t.payme_id,
             kind: "PERFORM",
-            receipt_id: Some(77),
+            receipt_id: Some("77"),
             qr_code_url: Some("https://ofd.soliq.uz/check?t=1"),
             raw_json: "{}".into(),
             ..Default::default()
@@ -80,6 +80,21 @@ async fn receipt(app: &TestApp, pid: i64) {
     .await
     .unwrap();
     tx.commit().await.unwrap();
+}
+
+/// The Click fiscalisation job's finished row for the order (Click's receipt link known).
+async fn click_receipt(app: &TestApp, pid: i64) {
+    sqlx::query(
+        "INSERT INTO click_fiscal (payment_id, click_payment_id, state, origin, attempts,
+                                   receipt_url, created_at, updated_at)
+         VALUES (?, 1, 'done', 'kiosk', 1, 'https://ofd.soliq.uz/check?t=2', ?, ?)",
+    )
+    .bind(pid)
+    .bind(fotobox_store::db_time(app.ctx.clock.now()))
+    .bind(fotobox_store::db_time(app.ctx.clock.now()))
+    .execute(app.ctx.store.pool())
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
@@ -114,10 +129,11 @@ async fn a_seeded_day_lists_one_order_of_each_exception() {
     panel::refund(&app.ctx, Actor::Token, &e, "cash given back")
         .await
         .unwrap();
-    // Click paid and printed: in order (Click receipts are not recorded: no receipt exception).
+    // Click paid, printed and fiscalised: in order.
     let (g, g_id) = order(&app, "click").await;
     pay(&app, &g).await;
     print(&app, g_id).await;
+    click_receipt(&app, g_id).await;
     // A free session, printed.
     let f = panel::comp(&app.ctx, Actor::Token, "strip", 1, "reshoot")
         .await
@@ -167,8 +183,8 @@ async fn a_seeded_day_lists_one_order_of_each_exception() {
     );
     assert_eq!((r.kept_orders, r.revenue), (4, 80_000));
     assert_eq!(r.printed_orders, 6, "a, c, d, e, g and the free session");
-    assert_eq!(r.fiscalised_sales, 2, "a and b");
-    assert_eq!(r.receipts_tracked_for, ["payme"]);
+    assert_eq!(r.fiscalised_sales, 3, "a, b and g");
+    assert_eq!(r.receipts_tracked_for, ["payme", "click"]);
     assert_eq!(
         (r.refunds, r.refunded_amount, r.staff_refunds),
         (1, 20_000, 1)
@@ -227,7 +243,7 @@ async fn a_seeded_day_lists_one_order_of_each_exception() {
     let line = text.lines().nth(1).unwrap();
     assert!(
         line.starts_with(&format!(
-            "Reconciliation {day}: 5 paid (100000 sum), 6 printed, 2 fiscalised"
+            "Reconciliation {day}: 5 paid (100000 sum), 6 printed, 3 fiscalised"
         )),
         "{line}"
     );

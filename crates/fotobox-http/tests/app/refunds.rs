@@ -4,52 +4,28 @@
 //! printed order refused without one, accepted within one, refused again once it expired).
 #![allow(clippy::unwrap_used)]
 
+use crate::click_fake::{Call, FakeClick, FakeState};
 use crate::common::{self, send, TestApp, STAFF_TOKEN};
-use crate::maintenance_support::{app, fake_server};
+use crate::maintenance_support::app;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::Path;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use axum::routing::any;
-use axum::{Json, Router};
+use axum::http::{Method, StatusCode};
 use fotobox_core::click_api;
 use fotobox_core::reconcile;
 use fotobox_store::payments as q;
 use serde_json::{json, Value};
 
-/// What the fake saw: (method, path, headers).
-type Seen = Arc<Mutex<Vec<(Method, String, HeaderMap)>>>;
-
-/// A fake of Click's Merchant API: `DELETE /v2/merchant/payment/reversal/{service}/{payment}`
-/// answers `reply` (HTTP status and body) after `delay`; every request is recorded.
-async fn fake_click(reply: (StatusCode, Value), delay: Duration) -> (String, Seen) {
-    let seen: Seen = Arc::default();
-    let s = seen.clone();
-    let router = Router::new().route(
-        "/v2/merchant/payment/reversal/{service_id}/{payment_id}",
-        any(
-            move |method: Method,
-                  uri: Uri,
-                  headers: HeaderMap,
-                  Path((_s, payment_id)): Path<(String, String)>| {
-                let s = s.clone();
-                let (status, mut body) = reply.clone();
-                async move {
-                    s.lock()
-                        .unwrap()
-                        .push((method, uri.path().to_string(), headers));
-                    tokio::time::sleep(delay).await;
-                    if body["error_code"] == 0 {
-                        body["payment_id"] = json!(payment_id.parse::<i64>().unwrap());
-                    }
-                    (status, Json(body))
-                }
-            },
-        ),
-    );
-    (fake_server(router).await.0, seen)
+/// The shared fake of Click's Merchant API (`click_fake`), answering a reversal with `reply`
+/// (HTTP status and body) after `delay`.
+async fn fake_click(reply: (StatusCode, Value), delay: Duration) -> (String, FakeClick) {
+    let fake = FakeClick::with(FakeState {
+        reversal: reply,
+        reversal_delay: delay,
+        ..FakeState::default()
+    })
+    .await;
+    (fake.base.clone(), fake)
 }
 
 async fn app_against(base: &str) -> TestApp {
@@ -159,7 +135,7 @@ async fn a_click_refund_reverses_the_payment_with_a_signed_request_and_records_i
     // Without the confirmation (the order id again): refused, nothing sent, nothing changed.
     let (s, v) = provider_refund(&app, &id, "yes").await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
-    assert!(seen.lock().unwrap().is_empty());
+    assert!(seen.calls().is_empty());
     assert!(app
         .ctx
         .store
@@ -179,9 +155,14 @@ async fn a_click_refund_reverses_the_payment_with_a_signed_request_and_records_i
     assert_eq!(v["refund"]["provider_ref"], paydoc.to_string());
 
     // One DELETE on Click's reversal path, signed as click.md section 10 says.
-    let requests = seen.lock().unwrap().clone();
+    let requests = seen.calls();
     assert_eq!(requests.len(), 1);
-    let (method, path, headers) = &requests[0];
+    let Call {
+        method,
+        path,
+        headers,
+        ..
+    } = &requests[0];
     assert_eq!(method, Method::DELETE);
     assert_eq!(
         path,
@@ -237,7 +218,7 @@ async fn a_click_refund_reverses_the_payment_with_a_signed_request_and_records_i
     // A second refund: the order is no longer paid; Click is not called again.
     let (s, _) = provider_refund(&app, &id, &id).await;
     assert_eq!(s, StatusCode::CONFLICT);
-    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert_eq!(seen.calls().len(), 1);
 }
 
 #[tokio::test]
@@ -260,7 +241,7 @@ async fn a_click_refusal_keeps_the_order_paid_shows_clicks_reason_and_allows_a_r
         "{text}"
     );
     assert!(text.contains("Mark refunded by hand"), "{text}");
-    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert_eq!(seen.calls().len(), 1);
     let d = detail(&app, &id).await;
     assert_eq!(d["provider_refund"]["state"], "refused");
     assert!(kinds(&d).contains(&"click/reversal".to_string()));
@@ -334,7 +315,7 @@ async fn a_reversal_under_way_blocks_a_second_one_and_the_refund_by_hand() {
         (s, v["outcome"].as_str()),
         (StatusCode::OK, Some("reversed"))
     );
-    assert_eq!(seen.lock().unwrap().len(), 1, "Click was called once");
+    assert_eq!(seen.calls().len(), 1, "Click was called once");
 }
 
 #[tokio::test]
