@@ -67,6 +67,7 @@ export default {
   'thanks.title': 'Thank you!',
   'thanks.take': 'Take your prints below',
   'thanks.download': 'Scan to download the digital copy',
+  'thanks.receipt': 'Scan for your fiscal receipt',
   'thanks.done': 'Done',
   'oos.title': 'Temporarily out of service',
   'oos.camera': 'No camera found',

@@ -67,6 +67,7 @@ export default {
   'thanks.title': 'Rahmat!',
   'thanks.take': 'Suratlaringizni pastdan oling',
   'thanks.download': 'Raqamli nusxani yuklab olish uchun skanerlang',
+  'thanks.receipt': 'Fiskal chekni olish uchun skanerlang',
   'thanks.done': 'Tayyor',
   'oos.title': 'Vaqtincha ishlamayapti',
   'oos.camera': 'Kamera topilmadi',

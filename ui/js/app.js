@@ -600,6 +600,11 @@ enter.thanks = () => {
   const dl = $('download');
   dl.hidden = !p.download_qr_svg;
   if (p.download_qr_svg) $('download-qr').innerHTML = p.download_qr_svg;
+  // The fiscal receipt's QR when the provider's receipt is already known (Payme sends it within
+  // seconds; Click's comes later and is on the digital-copy page).
+  const rc = $('receipt');
+  rc.hidden = !p.receipt_qr_svg;
+  if (p.receipt_qr_svg) $('receipt-qr').innerHTML = p.receipt_qr_svg;
   // Prints are out: the session is complete and may end.
   S.order = null; S.paid = false;
   later(timeouts.thanks, home);

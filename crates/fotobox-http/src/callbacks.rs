@@ -19,7 +19,10 @@ use fotobox_core::photos;
 /// Routes mounted on the callback listener (besides `/healthz`). A provider without
 /// credentials is not mounted at all: its paths answer 404 and reach no code of ours.
 pub fn routes(ctx: &AppContext) -> Router<AppContext> {
-    let mut r = Router::new().route("/p/{token}", get(digital_copy));
+    let mut r = Router::new()
+        .route("/p/{token}", get(digital_copy))
+        .route("/p/{token}/photo.jpg", get(copy_photo))
+        .route("/p/{token}/download", get(copy_download));
     if ctx.config.payme_enabled() {
         r = r.route(WEBHOOK_PATH, any(payme_webhook));
     }
@@ -105,16 +108,61 @@ async fn click_answer(
     }
 }
 
-/// `GET /p/{token}`: the customer's composite, or a plain 404 for anything else.
-async fn digital_copy(State(ctx): State<AppContext>, Path(token): Path<String>) -> Response {
-    let copy = match photos::digital_copy(&ctx, &token).await {
-        Ok(Some(c)) => c,
-        Ok(None) => return (StatusCode::NOT_FOUND, "not found").into_response(),
+/// `GET /p/{token}`: for a browser (it asks for HTML) the page with the photo, a download
+/// button and the fiscal receipt ([`crate::copy_page`]); for anything else the composite itself
+/// (as the previous version served it); a plain 404 for an unknown or expired token.
+async fn digital_copy(
+    State(ctx): State<AppContext>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let wants_page = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    let Some(copy) = copy_for(&ctx, &token).await else {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    };
+    if wants_page {
+        use fotobox_core::fiscal::receipts;
+        // "On its way" only where receipts are expected (a sandbox without [fiscal] gets none).
+        let receipt = receipts::for_order(&ctx, &copy.order_id)
+            .await
+            .filter(|r| r.url.is_some() || receipts::expected(&ctx));
+        return crate::copy_page::response(&token, &copy.order_id, receipt.as_ref());
+    }
+    jpeg_response(copy, "inline")
+}
+
+/// `GET /p/{token}/photo.jpg`: the composite, shown in the page.
+async fn copy_photo(State(ctx): State<AppContext>, Path(token): Path<String>) -> Response {
+    match copy_for(&ctx, &token).await {
+        Some(copy) => jpeg_response(copy, "inline"),
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
+
+/// `GET /p/{token}/download`: the composite as a file to keep.
+async fn copy_download(State(ctx): State<AppContext>, Path(token): Path<String>) -> Response {
+    match copy_for(&ctx, &token).await {
+        Some(copy) => jpeg_response(copy, "attachment"),
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
+
+/// The copy behind a live token; `None` (a 404) for anything else, and for a failed lookup
+/// (logged; the customer sees no internals).
+async fn copy_for(ctx: &AppContext, token: &str) -> Option<photos::DigitalCopy> {
+    match photos::digital_copy(ctx, token).await {
+        Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "download lookup failed");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            None
         }
-    };
+    }
+}
+
+fn jpeg_response(copy: photos::DigitalCopy, disposition: &str) -> Response {
     let mut resp = copy.jpeg.into_response();
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
@@ -126,7 +174,7 @@ async fn digital_copy(State(ctx): State<AppContext>, Path(token): Path<String>) 
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    let disposition = format!("inline; filename=\"fotobox-{}.jpg\"", copy.order_id);
+    let disposition = format!("{disposition}; filename=\"fotobox-{}.jpg\"", copy.order_id);
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }

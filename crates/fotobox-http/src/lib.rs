@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod callbacks;
+pub mod copy_page;
 pub mod error;
 pub mod extract;
 pub mod guard;

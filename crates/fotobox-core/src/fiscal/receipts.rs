@@ -102,8 +102,14 @@ pub async fn for_payment(ctx: &AppContext, p: &Payment) -> Result<Option<Receipt
 
 /// The receipt link of an order, when known (the thank-you screen's `receipt_url`).
 pub async fn url_for_order(ctx: &AppContext, order_id: &str) -> Option<String> {
+    for_order(ctx, order_id).await?.url
+}
+
+/// The receipt of the order `order_id` ([`for_payment`]); `None` also when it cannot be read
+/// (the customer's pages show no receipt rather than an error).
+pub async fn for_order(ctx: &AppContext, order_id: &str) -> Option<Receipt> {
     let p = ctx.store.payment_by_order_id(order_id).await.ok()??;
-    for_payment(ctx, &p).await.ok()??.url
+    for_payment(ctx, &p).await.ok()?
 }
 
 /// Whether this kiosk expects fiscal receipts: `[fiscal]` names the product (a live start

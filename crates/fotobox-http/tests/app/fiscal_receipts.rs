@@ -88,6 +88,112 @@ async fn paid_payme_postcard(app: &TestApp) -> (String, String) {
     (id, payme_id)
 }
 
+/// `GET /p/{token}` as the customer's phone asks for it (HTML).
+async fn copy_page(app: &TestApp, path: &str) -> (axum::http::HeaderMap, String) {
+    let req = axum::http::Request::get(path)
+        .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let resp = tower::ServiceExt::oneshot(app.callbacks(), req)
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let headers = resp.headers().clone();
+    let body = http_body_util::BodyExt::collect(resp.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    (headers, String::from_utf8(body.to_vec()).unwrap())
+}
+
+/// The digital-copy link is a page: the photo, a download button and, once Payme has sent it,
+/// the fiscal receipt's link and QR; before that, a line saying it is on its way. A client that
+/// does not ask for HTML still gets the JPEG, as from the previous version.
+#[tokio::test]
+async fn the_customers_copy_page_shows_the_photo_and_then_the_receipt() {
+    let app = app("", FISCAL).await;
+    let (order, payme_id) = paid_payme_postcard(&app).await;
+    let path = fotobox_core::photos::photo_status(&app.ctx, &order)
+        .await
+        .unwrap()
+        .unwrap()
+        .download_path
+        .unwrap();
+    let (h, page) = copy_page(&app, &path).await;
+    assert!(h["content-type"].to_str().unwrap().starts_with("text/html"));
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("script"),
+        "{csp}"
+    );
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert!(page.contains(&format!("{path}/photo.jpg")), "{page}");
+    assert!(page.contains(&format!("{path}/download")));
+    assert!(page.contains("receipt-pending"));
+    assert!(!page.contains("<script"));
+
+    let qr = "https://ofd.soliq.uz/check?t=EP000000000025&r=R-9&c=20261125120000&s=7";
+    ok(
+        &app,
+        "SetFiscalData",
+        json!({"id": payme_id, "type": "PERFORM", "fiscal_data": {
+            "receipt_id": 9, "status_code": 0, "qr_code_url": qr,
+            "terminal_id": "EP000000000025", "fiscal_sign": "1", "date": "20261125120000"}}),
+    )
+    .await;
+    let (_, page) = copy_page(&app, &path).await;
+    assert!(!page.contains("receipt-pending"));
+    assert!(page.contains(&qr.replace('&', "&amp;")), "{page}");
+    assert!(page.contains("<svg"), "the receipt's QR");
+
+    // The photo, the download, and the JPEG for a client that does not ask for HTML.
+    let composite = std::fs::read(
+        fotobox_core::photos::photo_status(&app.ctx, &order)
+            .await
+            .unwrap()
+            .unwrap()
+            .composite_path,
+    )
+    .unwrap();
+    for (uri, disposition) in [
+        (format!("{path}/photo.jpg"), "inline"),
+        (format!("{path}/download"), "attachment"),
+        (path.clone(), "inline"),
+    ] {
+        let req = axum::http::Request::get(&uri)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let resp = tower::ServiceExt::oneshot(app.callbacks(), req)
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{uri}");
+        assert_eq!(resp.headers()["content-type"], "image/jpeg");
+        let d = resp.headers()["content-disposition"].to_str().unwrap();
+        assert!(d.starts_with(disposition) && d.contains(&order), "{d}");
+        let body = http_body_util::BodyExt::collect(resp.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        assert_eq!(body.as_ref(), composite.as_slice(), "{uri}");
+    }
+    // A wrong token is a plain 404 on every form of the address.
+    let wrong = format!("/p/{}", "A".repeat(43));
+    for uri in [
+        wrong.clone(),
+        format!("{wrong}/photo.jpg"),
+        format!("{wrong}/download"),
+    ] {
+        let req = axum::http::Request::get(&uri)
+            .header("accept", "text/html")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let resp = tower::ServiceExt::oneshot(app.callbacks(), req)
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{uri}");
+    }
+}
+
 #[tokio::test]
 async fn a_payme_sale_without_a_receipt_alerts_once_after_an_hour_until_the_receipt_arrives() {
     let app = app("", FISCAL).await;
