@@ -28,7 +28,7 @@ after(async () => {
   if (timings.length) console.log(`# commit→paid timings (ms): ${JSON.stringify(timings)}`);
 });
 
-async function open(query, viewport = { width: 1920, height: 1080 }, b = browser) {
+async function open(query, viewport = { width: 1920, height: 1080 }, b = browser, first = 'attract') {
   const ctx = await b.newContext({ viewport });
   const page = await ctx.newPage();
   const errors = [];
@@ -40,10 +40,10 @@ async function open(query, viewport = { width: 1920, height: 1080 }, b = browser
   });
   await page.goto(`${server.api}/${query}`);
   try {
-    await waitScreen(page, 'attract');
+    await waitScreen(page, first);
   } catch (e) {
     const screen = await page.evaluate(() => document.body.dataset.screen).catch(() => '?');
-    throw new Error(`the page did not reach attract (screen ${screen}; errors ${JSON.stringify(errors)});\n` +
+    throw new Error(`the page did not reach ${first} (screen ${screen}; errors ${JSON.stringify(errors)});\n` +
       `server log tail:\n${server.log().slice(-3000)}`);
   }
   page.errors = errors;
@@ -97,6 +97,9 @@ test('Payme order, English, two copies, one retake: attract to thank-you and bac
   await waitScreen(page, 'layout');
   const info = await (await fetch(`${server.api}/api/kiosk/info`)).json();
   assert.equal(await page.locator('.layout-card').count(), info.layouts.length);
+  // Each card shows the layout's sample print (what the customer buys), not drawn blocks.
+  await page.waitForFunction((n) => [...document.querySelectorAll('.layout-card .thumb img')]
+    .filter((i) => i.complete && i.naturalWidth > 0).length === n, info.layouts.length, { timeout: 30000 });
   assert.ok(info.layouts.length >= 3);
   await snap(page, 'layout');
   await page.click('[data-layout=grid]');
@@ -267,6 +270,79 @@ test('Call staff during a paid session: the order id stays on screen, the sessio
   assert.equal((await state(page)).screen, 'staff');
   assert.equal((await server.call('GET', `/api/payment-status/${orderId}`)).body.status, 'success');
   await page.context().close();
+});
+
+test('Framing: every layout\'s live view is its slot with its frame; the kept shot is the printed cut', async () => {
+  const info = await (await fetch(`${server.api}/api/kiosk/info`)).json();
+  for (const l of info.layouts) {
+    // A paid order for the layout (the sandbox's test payment), handed to the kiosk page.
+    const created = await server.call('POST', '/api/generate-qr', { payment_type: 'payme', template: l.name, copies: 1 });
+    const id = created.body.order_id;
+    assert.equal((await server.call('POST', `/api/test-payment/${id}`)).status, 200);
+    const page = await open(`?fast=1&timeouts=review:60,preview:60&session=${id}`, undefined, browser, 'shoot');
+    const slot = l.slots.find((sl) => sl.shot === 0);
+    await page.waitForFunction(() => document.querySelector('#s-shoot .live').dataset.aspect);
+    const box = await page.locator('#s-shoot .live').boundingBox();
+    assert.ok(Math.abs(box.width / box.height - slot.w / slot.h) < 0.02, `${l.name}: ${box.width}x${box.height} vs ${slot.w}x${slot.h}`);
+    if (l.overlay) {
+      await page.waitForFunction((k) => { const f = document.getElementById('live-frame'); return !f.hidden && f.dataset.frame === k && f.naturalWidth > 0; }, `${l.name}/0`, { timeout: 10000 });
+    }
+    await page.waitForFunction(() => document.getElementById('live-video').videoWidth > 0, null, { timeout: 15000 });
+    await snap(page, `framed-${l.name}`);
+    if (l.name !== 'postcard') { await page.context().close(); continue; }
+
+    // The kept shot is exactly the printed cut: the review image cover-cropped to the slot (as
+    // on screen) against the composite's slot, both scaled to the same small size.
+    await page.waitForSelector('#review-actions:not([hidden])', { timeout: 20000 });
+    await page.waitForFunction(() => window.fotobox.lastShot());
+    const shot = await page.evaluate(() => window.fotobox.lastShot());
+    console.log(`# still from the fake camera: ${shot.width}x${shot.height}; shutter to review image ${shot.ms} ms`);
+    const W = 120, H = Math.round(120 * slot.h / slot.w);
+    await page.evaluate(({ slot, W, H }) => {
+      const img = document.getElementById('shot-review');
+      const c = document.createElement('canvas'); c.width = W; c.height = H;
+      const sw = img.naturalWidth, sh = img.naturalHeight;
+      let cw = sw, ch = sh;
+      if (sw * slot.h > sh * slot.w) cw = sh * slot.w / slot.h; else ch = sw * slot.h / slot.w;
+      c.getContext('2d').drawImage(img, (sw - cw) / 2, (sh - ch) / 2, cw, ch, 0, 0, W, H);
+      window.__kept = Array.from(c.getContext('2d').getImageData(0, 0, W, H).data);
+    }, { slot, W, H });
+    await page.click('#btn-keep');
+    await waitScreen(page, 'preview', 40000);
+    await page.waitForFunction(() => document.getElementById('preview-img').naturalWidth > 0);
+    const diff = await page.evaluate(({ slot, W, H }) => {
+      const img = document.getElementById('preview-img');
+      const c = document.createElement('canvas'); c.width = W; c.height = H;
+      c.getContext('2d').drawImage(img, slot.x, slot.y, slot.w, slot.h, 0, 0, W, H);
+      const printed = c.getContext('2d').getImageData(0, 0, W, H).data;
+      const kept = window.__kept;
+      // Inside a 10 % margin (the frame covers the slot's edge in the print).
+      let sum = 0, n = 0;
+      for (let y = Math.round(H * 0.1); y < H * 0.9; y++) {
+        for (let x = Math.round(W * 0.1); x < W * 0.9; x++) {
+          const i = (y * W + x) * 4;
+          for (let k = 0; k < 3; k++) { sum += Math.abs(printed[i + k] - kept[i + k]); n++; }
+        }
+      }
+      // The same comparison against a wrong cut (the whole still squeezed into the slot).
+      const r = document.getElementById('shot-review');
+      const w2 = document.createElement('canvas'); w2.width = W; w2.height = H;
+      w2.getContext('2d').drawImage(r, 0, 0, W, H);
+      const wrong = w2.getContext('2d').getImageData(0, 0, W, H).data;
+      let sumW = 0;
+      for (let y = Math.round(H * 0.1); y < H * 0.9; y++) {
+        for (let x = Math.round(W * 0.1); x < W * 0.9; x++) {
+          const i = (y * W + x) * 4;
+          for (let k = 0; k < 3; k++) sumW += Math.abs(printed[i + k] - wrong[i + k]);
+        }
+      }
+      return { same: sum / n, wrong: sumW / n };
+    }, { slot, W, H });
+    console.log(`# kept shot vs printed slot: mean difference ${diff.same.toFixed(1)} (a wrong cut: ${diff.wrong.toFixed(1)})`);
+    assert.ok(diff.same < 12, `the printed slot is not the kept cut: ${JSON.stringify(diff)}`);
+    assert.ok(diff.wrong > diff.same * 2, `the check cannot tell a wrong cut: ${JSON.stringify(diff)}`);
+    await page.context().close();
+  }
 });
 
 test('Back from every unpaid screen; Back on the QR screen cancels the order', async () => {

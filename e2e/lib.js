@@ -35,6 +35,7 @@ export async function startServe(extraEnv = {}) {
     ...extraEnv,
   };
   delete env.FOTOBOX_CONFIG;
+  delete env.FOTOBOX_BIN; // not a config key: the strict environment would refuse it
   const child = spawn(bin, ['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const addrs = await new Promise((resolve, reject) => {

@@ -1,19 +1,49 @@
 // The staff panel end to end: `fotobox serve` (sandbox, temp data dir, ports 0) with a database
 // seeded through the real API (orders paid by the sandbox simulator over the callback listener),
-// chromium through playwright-core. Screenshots of each panel page go to test-artifacts/staff/.
+// chromium through playwright-core. The whole walk runs once per language (the config's
+// `staff.language`, FOTOBOX_STAFF_LANGUAGE); texts are looked up in the page's own tables
+// (ui/i18n/staff.*.js). Screenshots of each panel page go to test-artifacts/staff/<lang>/.
 //
 //   cargo build -p fotobox && node --test --test-concurrency=1 e2e/staff.test.mjs
+//   STAFF_LANGS=ru node --test e2e/staff.test.mjs     # one language only
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startServe, artifactDir, CHROMIUM_ARGS, ROOT, waitFor } from './lib.js';
+import uz from '../ui/i18n/staff.uz.js';
+import ru from '../ui/i18n/staff.ru.js';
+import en from '../ui/i18n/staff.en.js';
+import { pluralForm } from '../ui/js/staff-i18n.js';
 
 const TOKEN = 'e2e-staff-token-0123456789';
 const PIN = '2468';
-const shots = artifactDir('staff');
+const TABLES = { uz, ru, en };
+const LANGS = (process.env.STAFF_LANGS || 'uz,ru,en').split(',').map((l) => l.trim()).filter(Boolean);
+
+/** The page's text for `key` in `lang`, placeholders filled from `vars`. */
+function T(lang, key, vars = {}) {
+  const s = TABLES[lang][key];
+  assert.ok(s !== undefined, `no ${lang} text for ${key}`);
+  return s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+}
+/** A counted text (`key.one|few|many`). */
+const TP = (lang, key, n, vars = {}) => T(lang, `${key}.${pluralForm(lang, n)}`, { n, ...vars });
+/** `key`'s text as a whole-text pattern; placeholders not in `vars` match anything. */
+function Tre(lang, key, vars = {}) {
+  const parts = TABLES[lang][key].split(/(\{\w+\})/);
+  return new RegExp(`^${parts.map((p) => {
+    const m = /^\{(\w+)\}$/.exec(p);
+    if (!m) return p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return m[1] in vars ? String(vars[m[1]]).replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : '.*?';
+  }).join('')}$`, 's');
+}
+// The dashboard's total in each language's own format (grouping: no-break space, or comma in en).
+const TOTAL_TEXT = { uz: '470\u00a0000 soʻm', ru: '470\u00a0000 сум', en: '470,000 UZS' };
+// A date and time in kiosk time: 25.04.2025 14:03 (uz, ru), 2025-04-25 14:03 (en).
+const DATE_TIME = { uz: /^\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}$/, ru: /^\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}$/, en: /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/ };
 
 /** A request to the API listener without credentials (the kiosk's view). */
 async function call(server, method, path, body) {
@@ -72,17 +102,35 @@ async function value(page, sel) {
   return Number(await page.getAttribute(sel, 'data-value'));
 }
 
-test('staff panel end to end', { timeout: 240_000 }, async (t) => {
-  const server = await startServe({ FOTOBOX_SERVER_STAFF_TOKEN: TOKEN });
+// The languages walk side by side (each with its own server, database and browser): most of a
+// walk is waiting, so three take little longer than one.
+test('staff panel end to end', { concurrency: true, timeout: 300_000 }, async (t) => {
+  await Promise.all(LANGS.map((lang) => t.test(`in ${lang}`, (tt) => walk(tt, lang))));
+});
+
+/** `fotobox staff set-pin` against the server's data dir, without blocking the other walks. */
+function setPin(dataDir) {
+  const bin = process.env.FOTOBOX_BIN || join(ROOT, 'target', 'debug', 'fotobox');
+  const env = { ...process.env, FOTOBOX_DATA_DIR: dataDir, FOTOBOX_MODE: 'sandbox' };
+  delete env.FOTOBOX_BIN;
+  const child = spawn(bin, ['staff', 'set-pin'], { env, stdio: ['pipe', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (b) => { err += b; });
+  child.stdin.end(`${PIN}\n`);
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ status: code, stderr: err })));
+}
+
+async function walk(t, lang) {
+  const shots = artifactDir(`staff/${lang}`);
+  const other = lang === 'ru' ? 'en' : 'ru';
+  const server = await startServe({ FOTOBOX_SERVER_STAFF_TOKEN: TOKEN, FOTOBOX_STAFF_LANGUAGE: lang });
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   t.after(async () => { await browser.close(); await server.stop(); });
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on('pageerror', (e) => console.error('page error:', e.message));
 
   const seeded = await seed(server);
-  const set = spawnSync(process.env.FOTOBOX_BIN || join(ROOT, 'target', 'debug', 'fotobox'), ['staff', 'set-pin'], {
-    input: `${PIN}\n`, env: { ...process.env, FOTOBOX_DATA_DIR: server.dataDir, FOTOBOX_MODE: 'sandbox' }, encoding: 'utf8',
-  });
+  const set = await setPin(server.dataDir);
   assert.equal(set.status, 0, set.stderr);
 
   await t.test('the corner gesture opens the PIN pad; other taps do not', async () => {
@@ -100,7 +148,25 @@ test('staff panel end to end', { timeout: 240_000 }, async (t) => {
     await page.waitForURL(/staff\.html$/);
     await page.waitForSelector('#pad:not([hidden])');
     assert.equal(await page.isVisible('#token-row'), true, 'a browser asks for the staff token');
+    // Nothing picked on this browser yet: the config's language (staff.language).
+    await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+    assert.equal(await page.textContent('#pad-msg'), T(lang, 'pad.enter'));
+    assert.equal(await page.textContent('#pad h1'), T(lang, 'pad.title'));
     await page.screenshot({ path: join(shots, '01-pin-pad.png') });
+  });
+
+  await t.test('the language switch on the pad is remembered over the config default', async () => {
+    await page.click(`#pad [data-lang="${other}"]`);
+    assert.equal(await page.textContent('#pad-msg'), T(other, 'pad.enter'));
+    assert.equal(await page.getAttribute('html', 'lang'), other);
+    await page.reload();
+    await page.waitForSelector('#pad:not([hidden])');
+    await page.waitForLoadState('networkidle');
+    assert.equal(await page.getAttribute('html', 'lang'), other, 'remembered (localStorage)');
+    assert.equal(await page.textContent('#pad-msg'), T(other, 'pad.enter'));
+    assert.equal(await page.textContent('#tabs [data-page="payments"]'), T(other, 'tab.payments'));
+    await page.click(`#pad [data-lang="${lang}"]`);
+    assert.equal(await page.textContent('#pad-msg'), T(lang, 'pad.enter'));
   });
 
   await t.test('token and PIN open the dashboard; its numbers equal the database', async () => {
@@ -127,6 +193,14 @@ test('staff panel end to end', { timeout: 240_000 }, async (t) => {
     // The same numbers as GET /api/stats.
     const stats = (await staffApi(server, 'GET', '/api/stats')).body;
     assert.equal(stats.total_revenue, revenue);
+    assert.equal(await page.textContent('#k-total-revenue'), TOTAL_TEXT[lang]);
+    assert.equal(await page.textContent('#tabs [data-page="dashboard"]'), T(lang, 'tab.dashboard'));
+    // The switch in the panel: the page is drawn again in the other language, then back.
+    await page.click(`#tabs [data-lang="${other}"]`);
+    await waitFor(async () => (await page.textContent('#k-total-revenue')) === TOTAL_TEXT[other], { what: `${other} sums` });
+    assert.equal(await page.textContent('#tabs [data-page="dashboard"]'), T(other, 'tab.dashboard'));
+    await page.click(`#tabs [data-lang="${lang}"]`);
+    await waitFor(async () => (await page.textContent('#k-total-revenue')) === TOTAL_TEXT[lang], { what: `${lang} sums` });
     assert.ok(await page.isVisible('#chart-days'));
     await page.screenshot({ path: join(shots, '02-dashboard.png'), fullPage: true });
   });
@@ -135,25 +209,29 @@ test('staff panel end to end', { timeout: 240_000 }, async (t) => {
     await page.click('#tabs [data-page="payments"]');
     await page.waitForSelector('body[data-loaded="payments"]');
     assert.equal(await page.locator('#t-payments tbody tr').count(), 20);
-    assert.match(await page.textContent('#page-info'), new RegExp(`^1–20 of ${seeded}$`));
+    assert.equal(await page.textContent('#page-info'), T(lang, 'pay.page_info', { first: 1, last: 20, total: seeded }));
+    assert.match(await page.textContent('#t-payments tbody tr td:nth-child(2)'), DATE_TIME[lang]);
     await page.click('#next');
-    await waitFor(async () => (await page.textContent('#page-info')).startsWith('21–'), { what: 'page 2' });
+    const page2 = T(lang, 'pay.page_info', { first: 21, last: seeded, total: seeded });
+    await waitFor(async () => (await page.textContent('#page-info')) === page2, { what: 'page 2' });
     assert.equal(await page.locator('#t-payments tbody tr').count(), seeded - 20);
     await page.selectOption('#filters [name=status]', 'success');
     await page.selectOption('#filters [name=provider]', 'payme');
     await page.click('#filters button[type=submit]');
-    await waitFor(async () => (await page.textContent('#page-info')) === '1–13 of 13', { what: 'filtered list' });
+    const thirteen = T(lang, 'pay.page_info', { first: 1, last: 13, total: 13 });
+    await waitFor(async () => (await page.textContent('#page-info')) === thirteen, { what: 'filtered list' });
     const statuses = await page.locator('#t-payments tbody tr td:nth-child(5)').allTextContents();
-    assert.deepEqual([...new Set(statuses)], ['success']);
+    assert.deepEqual([...new Set(statuses)], [T(lang, 'status.success')]);
     const providers = await page.locator('#t-payments tbody tr td:nth-child(4)').allTextContents();
-    assert.deepEqual([...new Set(providers)], ['payme']);
+    assert.deepEqual([...new Set(providers)], [T(lang, 'provider.payme')]);
     // A date range that excludes today leaves nothing.
     await page.fill('#filters [name=to]', '2020-01-01');
     await page.click('#filters button[type=submit]');
-    await waitFor(async () => (await page.textContent('#page-info')) === '0–0 of 0', { what: 'empty range' });
+    const none = T(lang, 'pay.page_info', { first: 0, last: 0, total: 0 });
+    await waitFor(async () => (await page.textContent('#page-info')) === none, { what: 'empty range' });
     await page.fill('#filters [name=to]', '');
     await page.click('#filters button[type=submit]');
-    await waitFor(async () => (await page.textContent('#page-info')) === '1–13 of 13', { what: 'filter back' });
+    await waitFor(async () => (await page.textContent('#page-info')) === thirteen, { what: 'filter back' });
     await page.screenshot({ path: join(shots, '03-payments.png'), fullPage: true });
   });
 
@@ -165,8 +243,8 @@ test('staff panel end to end', { timeout: 240_000 }, async (t) => {
     assert.match(await page.textContent('#export-filter'), /status=success, provider=payme/);
     await page.selectOption('#export-target', dir);
     await page.click('#export-form button[type=submit]');
-    await waitFor(async () => /Exported 13 payments/.test(await page.textContent('#export-result')), { what: 'export' });
-    const path = (await page.textContent('#export-result')).replace(/^Exported 13 payments to /, '');
+    const path = await waitFor(() => page.getAttribute('#export-result', 'data-path'), { what: 'export' });
+    assert.equal(await page.textContent('#export-result'), TP(lang, 'exp.done', 13, { path }));
     assert.ok(path.startsWith(dir), path);
     const lines = readFileSync(path, 'utf8').trim().split('\n');
     assert.equal(lines[0].split(',')[1], 'order_id');
@@ -212,7 +290,8 @@ test('staff panel end to end', { timeout: 240_000 }, async (t) => {
     await page.fill('#provider-refund-form [name=reason]', 'customer changed their mind');
     await page.click('#provider-refund-form button[type=submit]');
     await page.waitForSelector('#refund-confirm:not([hidden])');
-    assert.match(await page.textContent('#refund-confirm-text'), /Payme Business cabinet/);
+    assert.match(await page.textContent('#refund-confirm-text'), Tre(lang, 'det.payme_confirm', { hours: 24, order }));
+    assert.match(await page.textContent('#refund-confirm-text'), /Payme Business/);
     await page.screenshot({ path: join(shots, '06b-refund-confirm.png'), fullPage: true });
     await page.click('#refund-yes');
     await waitFor(async () => (await page.getAttribute('#refund-status', 'data-state')) === 'payme_window:open:open', { what: 'refund window' });
@@ -239,8 +318,8 @@ test('staff panel end to end', { timeout: 240_000 }, async (t) => {
     await page.waitForSelector('body[data-loaded="database"]');
     const before = (await allPayments(server)).length;
     await page.click('#backup-now');
-    await waitFor(async () => /Backup written/.test(await page.textContent('#db-result')), { what: 'backup' });
-    const name = (await page.textContent('#db-result')).replace('Backup written: ', '');
+    const name = await waitFor(() => page.getAttribute('#db-result', 'data-name'), { what: 'backup' });
+    assert.equal(await page.textContent('#db-result'), T(lang, 'db.written', { name }));
     // Change the data after the backup.
     await call(server, 'POST', '/api/generate-qr', { payment_type: 'payme', template: 'strip', copies: 1 });
     assert.equal((await allPayments(server)).length, before + 1);
@@ -251,7 +330,7 @@ test('staff panel end to end', { timeout: 240_000 }, async (t) => {
     // (audited); without the box it is refused (the Rust suite covers that refusal).
     await page.check('#restore-force');
     await page.click('#restore-yes');
-    await waitFor(async () => /^Restored /.test(await page.textContent('#db-result')), { what: 'restore' });
+    await waitFor(async () => Tre(lang, 'db.restored').test(await page.textContent('#db-result')), { what: 'restore' });
     assert.equal((await allPayments(server)).length, before);
     // The state before the restore was kept as a backup and is listed.
     await waitFor(async () => (await page.locator('#t-backups tr[data-name*="before-restore"]').count()) >= 1, { what: 'safety backup listed' });
@@ -271,7 +350,7 @@ test('staff panel end to end', { timeout: 240_000 }, async (t) => {
     await page.fill('#prices-form [name="layout:strip"]', '21000');
     await page.fill('#prices-form [name=extra_copy]', '9000');
     await page.click('#prices-form button[type=submit]');
-    await waitFor(async () => /^Saved/.test(await page.textContent('#prices-result')), { what: 'saved' });
+    await waitFor(async () => (await page.textContent('#prices-result')) === T(lang, 'set.saved'), { what: 'saved' });
     const o = await call(server, 'POST', '/api/generate-qr', { payment_type: 'click', template: 'strip', copies: 2 });
     assert.equal(o.body.amount, 30000);
     assert.equal((await call(server, 'GET', '/api/settings')).body.layouts.strip, 21000);
@@ -281,10 +360,10 @@ test('staff panel end to end', { timeout: 240_000 }, async (t) => {
   await t.test('devices and free session pages', async () => {
     await page.click('#tabs [data-page="devices"]');
     await page.waitForSelector('body[data-loaded="devices"]');
-    assert.match(await page.textContent('#t-devices'), /Free disk/);
-    assert.match(await page.textContent('#tunnel-sup'), /Not managed by the kiosk/);
+    assert.ok((await page.locator('#t-devices th').allTextContents()).includes(T(lang, 'dev.disk')));
+    assert.equal(await page.textContent('#tunnel-sup'), T(lang, 'dev.sup_none'));
     await page.click('#vacuum');
-    await waitFor(async () => /Compacted: /.test(await page.textContent('#vacuum-result')), { what: 'vacuum' });
+    await waitFor(async () => Tre(lang, 'dev.vacuumed').test(await page.textContent('#vacuum-result')), { what: 'vacuum' });
     await page.screenshot({ path: join(shots, '11-devices.png'), fullPage: true });
     await page.click('#tabs [data-page="alerts"]');
     await page.waitForSelector('body[data-loaded="alerts"]');
@@ -294,10 +373,10 @@ test('staff panel end to end', { timeout: 240_000 }, async (t) => {
     await page.waitForSelector('body[data-loaded="comp"]');
     await page.fill('#comp-form [name=reason]', 'reshoot after a blink');
     await page.click('#comp-form button[type=submit]');
-    await waitFor(async () => /Free session created/.test(await page.textContent('#comp-result')), { what: 'comp' });
+    const comp = await waitFor(() => page.getAttribute('#comp-result', 'data-order'), { what: 'comp' });
+    assert.equal(await page.textContent('#comp-result'), T(lang, 'comp.created', { order: comp }));
     await page.screenshot({ path: join(shots, '12-free-session.png'), fullPage: true });
     // "Start on the kiosk": the panel logs out and the kiosk page starts that order's shoot.
-    const comp = (await page.textContent('#comp-result')).match(/order (\S+)/)[1];
     await page.click('#comp-start');
     await page.waitForURL(new RegExp(`index\\.html\\?session=${comp}$`));
     await page.waitForFunction(() => window.fotobox && window.fotobox.state && window.fotobox.state.paid, null, { timeout: 15000 });
@@ -319,10 +398,10 @@ test('staff panel end to end', { timeout: 240_000 }, async (t) => {
     await page.waitForSelector('#pad:not([hidden])');
     for (let i = 0; i < 4; i++) {
       await pressPin(page, '1111');
-      await waitFor(async () => (await page.textContent('#pad-error')).includes(`${4 - i} attempts left`), { what: `attempt ${i + 1}` });
+      await waitFor(async () => (await page.textContent('#pad-error')) === TP(lang, 'pad.wrong', 4 - i), { what: `attempt ${i + 1}` });
     }
     await pressPin(page, '1111');
-    await waitFor(async () => /Locked for/.test(await page.textContent('#pad-error')), { what: 'lockout' });
+    await waitFor(async () => Tre(lang, 'pad.locked').test(await page.textContent('#pad-error')), { what: 'lockout' });
     assert.equal(await page.isDisabled('#keys [data-k="1"]'), true);
     await page.screenshot({ path: join(shots, '13-locked.png') });
     const outcomes = (await staffApi(server, 'GET', '/api/staff/attempts?limit=10')).body.attempts.map((a) => a.outcome);
@@ -331,4 +410,4 @@ test('staff panel end to end', { timeout: 240_000 }, async (t) => {
     const r = await staffApi(server, 'POST', '/api/staff/login', { pin: PIN });
     assert.equal(r.status, 423);
   });
-});
+}

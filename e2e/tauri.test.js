@@ -184,5 +184,9 @@ test('Tauri window: the corner gesture opens the staff panel; the PIN alone logs
   await click('#keys [data-k="ok"]');
   await waitFor(() => exec("return document.body.dataset.loaded === 'dashboard'"), { timeout: 20000, what: 'staff dashboard' });
   assert.ok(await exec("return Number(document.getElementById('k-total-revenue').dataset.value)") >= 0);
+  // The config's default language (staff.language = uz), and sums as chromium shows them
+  // (formatted by hand in ui/js/staff-i18n.js, not by WebKitGTK's Intl).
+  assert.equal(await exec('return document.documentElement.lang'), 'uz');
+  assert.match(await exec("return document.getElementById('k-total-revenue').textContent"), /^\d{1,3}(\u00a0\d{3})* soʻm$/);
   await snap('09-staff-dashboard');
 });

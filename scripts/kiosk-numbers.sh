@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Measures the kiosk window: cold start until the attract screen is drawn, and idle memory
-# (RSS and PSS) of the app and its WebKit processes. Usage (after a release build):
+# (RSS and PSS) of the app and its WebKit processes, and their CPU while the attract loop plays
+# (CPU_SECONDS, default 30). Usage (after a release build):
 #   xvfb-run -a -s "-screen 0 1920x1080x24" scripts/kiosk-numbers.sh [target/release/fotobox-kiosk] [runs]
 set -euo pipefail
 bin=${1:-target/release/fotobox-kiosk}
@@ -29,6 +30,15 @@ for i in $(seq 1 "$runs"); do
       printf "idle %-22s RSS %6d KiB  PSS %6d KiB\n" "$name" "$rss" "$pss"
     done
     printf "idle %-22s RSS %6d KiB  PSS %6d KiB\n" total "$total_rss" "$total_pss"
+    # CPU while the attract screen plays: user+system ticks of every process over a window.
+    ticks() { local t=0 p f; for p in $pid $(descendants "$pid"); do
+        f=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null) || continue
+        t=$((t + $(echo "$f" | awk '{print $12 + $13}'))); done; echo "$t"; }
+    window=${CPU_SECONDS:-30}
+    t0=$(ticks); sleep "$window"; t1=$(ticks)
+    hz=$(getconf CLK_TCK)
+    awk -v d=$((t1 - t0)) -v hz="$hz" -v w="$window" \
+      'BEGIN { printf "attract CPU over %d s: %.1f%% of one core (all processes)\n", w, 100 * d / hz / w }'
   fi
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
   rm -rf "$dir"

@@ -2,7 +2,8 @@
 # Installs what Fotobox needs on Debian 12, idempotently. Usage: scripts/setup.sh [kiosk|test|headless]
 #   headless: only the Rust toolchain check (the core and `fotobox` need no system libraries)
 #   kiosk:    + WebKitGTK for the Tauri window, dpkg-dev for scripts/package.sh
-#   test:     + Xvfb, WebKitWebDriver, Chromium and the npm test tools
+#   test:     + Xvfb, WebKitWebDriver, Chromium, the npm test tools, and CUPS (cupsd, lp/lpstat,
+#             ipptool, cups-pdf) for the tests' private cupsd (scripts/cupsd.sh)
 set -euo pipefail
 what=${1:-test}
 cd "$(dirname "$0")/.."
@@ -30,7 +31,8 @@ apt_pkgs=()
 case "$what" in
   headless) ;;
   kiosk) apt_pkgs=(build-essential pkg-config libwebkit2gtk-4.1-dev dpkg-dev) ;;
-  test) apt_pkgs=(build-essential pkg-config libwebkit2gtk-4.1-dev dpkg-dev xvfb webkit2gtk-driver chromium) ;;
+  test) apt_pkgs=(build-essential pkg-config libwebkit2gtk-4.1-dev dpkg-dev xvfb webkit2gtk-driver chromium
+        cups cups-daemon cups-client cups-ipp-utils printer-driver-cups-pdf) ;;
   *) echo "usage: $0 [kiosk|test|headless]" >&2; exit 2 ;;
 esac
 

@@ -90,7 +90,7 @@ async function sampleUrl(name) {
   }
   return samples.get(name);
 }
-const SAMPLE_SECONDS = 6;
+const SAMPLE_SECONDS = 8;
 function showcase() {
   const layouts = (S.info && S.info.layouts) || [];
   const box = $('showcase');
@@ -170,6 +170,13 @@ enter.layout = () => {
     b.className = 'layout-card';
     b.dataset.layout = l.name;
     const thumb = document.createElement('div'); thumb.className = 'thumb'; thumb.appendChild(layoutThumb(l));
+    // The sample print of the layout replaces the drawn slots as soon as it is there.
+    sampleUrl(l.name).then((url) => {
+      if (!url) return;
+      const img = document.createElement('img');
+      img.alt = ''; img.src = url; img.dataset.sample = l.name;
+      thumb.replaceChildren(img);
+    });
     const name = document.createElement('div'); name.className = 'name'; name.textContent = layoutTitle(l);
     const meta = document.createElement('div'); meta.className = 'meta'; meta.textContent = l.shots === 1 ? t('layout.shots_one') : t('layout.shots', { n: l.shots });
     const cost = document.createElement('div'); cost.className = 'cost'; cost.textContent = i18n.money(l.price);
@@ -422,7 +429,9 @@ function frameShot(i) {
   const live = document.querySelector('#s-shoot .live');
   const vw = window.innerWidth, vh = window.innerHeight;
   const portrait = vh > vw;
-  const maxW = portrait ? 0.94 * vw : Math.min(0.68 * vw, 1.2 * vh);
+  // Landscape: room beside it for the progress and the buttons (the box never shrinks: its shape
+  // is the slot's).
+  const maxW = portrait ? 0.94 * vw : Math.min(0.6 * vw, 1.2 * vh);
   const maxH = portrait ? 0.62 * vh : 0.88 * vh;
   const w = Math.min(maxW, maxH * aspect);
   const h = w / aspect;
@@ -476,6 +485,7 @@ async function shootOne(session) {
   $('shoot-hint').textContent = t('shoot.look');
   await countdown(timeouts.countdown);
   if (session !== S.session || S.screen !== 'shoot') return;
+  const shutter = performance.now();
   let blob;
   try {
     blob = await camera.capture(video, S.info.camera_rotate || 0);
@@ -489,6 +499,10 @@ async function shootOne(session) {
   if (img.src) URL.revokeObjectURL(img.src);
   img.src = URL.createObjectURL(blob);
   img.hidden = false;
+  // Measured by the browser suite: the still's size and the time from the shutter to its review.
+  img.decode().then(() => {
+    S.lastShot = { width: img.naturalWidth, height: img.naturalHeight, ms: Math.round(performance.now() - shutter) };
+  }).catch(() => {});
   $('shoot-hint').textContent = t('shoot.review');
   const actions = $('review-actions');
   actions.hidden = false;
@@ -661,7 +675,8 @@ async function boot() {
   $('btn-help').onclick = () => staff('help');
   // js/staff-gesture.js (the staff panel's module) adds openStaff() and the hidden corner gesture.
   // Object.assign would copy the getter's value once; define it so `state` is read live.
-  window.fotobox = Object.assign(window.fotobox || {}, { setTimeouts: applyOverrides, timeouts, paidAt: () => S.paidAt });
+  window.fotobox = Object.assign(window.fotobox || {}, { setTimeouts: applyOverrides, timeouts, paidAt: () => S.paidAt,
+    lastShot: () => S.lastShot || null });
   Object.defineProperty(window.fotobox, 'state', {
     configurable: true,
     get() {

@@ -1,16 +1,9 @@
 //! The panel's sound settings (Settings page): mute, volume and quiet hours through
 //! GET/PUT /api/staff/sound. The kiosk page picks them up when the next customer starts.
-// staff.js hands over its api(), result() and, when it has one, its t() (translations).
-
-const EN = {
-  'sound.saved': 'Saved. The kiosk uses it from the next customer on.',
-  'sound.quiet_now': 'Quiet hours now: no spoken prompts (the beeps still play).',
-  'sound.source_config': 'From the configuration file ([sound]).',
-  'sound.source_staff': 'Set in this panel.',
-};
+// Texts: the `set.sound*` keys of ui/i18n/staff.{uz,ru,en}.js. staff.js hands over api() and result().
+import { t } from './staff-i18n.js';
 
 let deps = null;
-const tr = (key) => (deps && deps.t ? deps.t(key) : EN[key]);
 const form = () => document.getElementById('sound-form');
 
 /** Fill the form with the settings in force. */
@@ -22,12 +15,12 @@ export async function loadSound() {
   f.volume.value = String(s.volume);
   f.quiet_from.value = s.quiet_from;
   f.quiet_to.value = s.quiet_to;
-  const notes = [tr(`sound.source_${s.source}`)];
-  if (s.quiet_now) notes.push(tr('sound.quiet_now'));
+  const notes = [t(`set.sound_source_${s.source}`)];
+  if (s.quiet_now) notes.push(t('set.sound_quiet_now'));
   document.getElementById('sound-state').textContent = notes.join(' ');
 }
 
-/** Wire the form once: `{ api, result, t }` from staff.js. */
+/** Wire the form once: `{ api, result }` from staff.js. */
 export function wireSound(d) {
   deps = d;
   if (!form()) return;
@@ -37,7 +30,7 @@ export function wireSound(d) {
     const body = { muted: f.muted.checked, volume: Number(f.volume.value), quiet_from: f.quiet_from.value, quiet_to: f.quiet_to.value };
     try {
       await deps.api('PUT', '/api/staff/sound', body);
-      deps.result('#sound-result', tr('sound.saved'));
+      deps.result('#sound-result', t('set.sound_saved'));
       await loadSound();
     } catch (x) { deps.result('#sound-result', x.message, true); }
   });

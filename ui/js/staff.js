@@ -9,6 +9,15 @@
 //   token as well as the PIN; the token is kept in sessionStorage for this tab only.
 // A login returns a short-lived session token; the panel closes itself after the server's idle
 // timeout without a touch, and on any 401 it falls back to the PIN pad.
+//
+// Every word on the page comes from ui/i18n/staff.{uz,ru,en}.js through js/staff-i18n.js: the
+// markup carries data-i18n keys, this file calls t(). The language is the one staff picked on
+// this device (localStorage), else the config's `staff.language` (GET /api/staff/pad). Messages
+// the server words itself (errors, refund instructions, checklist details) stay as it sends them.
+
+import * as i18n from './staff-i18n.js';
+
+const { t, word } = i18n;
 
 import { loadSound, wireSound } from './staff-sound.js';
 
@@ -50,11 +59,10 @@ async function api(method, path, body, bearer) {
 
 // ------------------------------------------------------------------ formatting
 
-const sum = (n) => `${Math.round(Number(n) || 0).toLocaleString('en-US').replace(/,/g, ' ')} sum`;
+const sum = (n) => i18n.money(n);
 function localTime(iso) {
   if (!iso) return '–';
-  const off = (info && info.utc_offset_minutes) || 0;
-  return new Date(Date.parse(iso) + off * 60_000).toISOString().slice(0, 16).replace('T', ' ');
+  return i18n.dateTime(iso, (info && info.utc_offset_minutes) || 0);
 }
 function el(tag, attrs = {}, ...kids) {
   const e = document.createElement(tag);
@@ -71,12 +79,12 @@ function setNum(id, value, text) {
 }
 let toastTimer = null;
 function toast(msg, bad = false) {
-  const t = $('#toast');
-  t.textContent = msg;
-  t.classList.toggle('bad', bad);
-  t.hidden = false;
+  const box = $('#toast');
+  box.textContent = msg;
+  box.classList.toggle('bad', bad);
+  box.hidden = false;
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { t.hidden = true; }, 6000);
+  toastTimer = setTimeout(() => { box.hidden = true; }, 6000);
 }
 function result(sel, msg, bad = false) {
   const e = $(sel);
@@ -93,7 +101,8 @@ function showPad(msg) {
   if (!isTauri) $('#token').value = sessionStorage.getItem('fotobox.staffToken') || '';
   pin = '';
   renderDots();
-  $('#pad-msg').textContent = msg || 'Enter the staff PIN';
+  $('#pad-msg').dataset.i18n = msg || 'pad.enter';
+  $('#pad-msg').textContent = t($('#pad-msg').dataset.i18n);
   $('#pad-error').textContent = '';
   refreshPad();
 }
@@ -101,8 +110,10 @@ function showPad(msg) {
 async function refreshPad() {
   try {
     const p = await api('GET', '/api/staff/pad');
+    // The config's language, unless staff picked one on this device.
+    if (!i18n.storedLang() && p.language && p.language !== i18n.lang()) setLang(p.language, false);
     if (p.locked_until) lockPad(p.locked_until);
-    else if (!p.pin_set) $('#pad-error').textContent = 'No staff PIN is set: run `fotobox staff set-pin`.';
+    else if (!p.pin_set) $('#pad-error').textContent = t('pad.no_pin');
   } catch { /* offline: the login will say */ }
 }
 
@@ -114,7 +125,7 @@ function lockPad(untilIso) {
   clearInterval(lockTimer);
   const tick = () => {
     const left = Math.max(0, Math.ceil((until - Date.now()) / 1000));
-    $('#pad-error').textContent = `Too many wrong PINs. Locked for ${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
+    $('#pad-error').textContent = t('pad.locked', { time: `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}` });
     if (left <= 0) {
       clearInterval(lockTimer);
       $$('#keys button').forEach((b) => { b.disabled = false; });
@@ -134,7 +145,7 @@ async function submitPin() {
     body.window_key = await tauri.core.invoke('staff_window_key');
   } else {
     bearer = $('#token').value.trim();
-    if (!bearer) { $('#pad-error').textContent = 'In a browser the staff token is needed too.'; return; }
+    if (!bearer) { $('#pad-error').textContent = t('pad.need_token'); return; }
   }
   try {
     const login = await api('POST', '/api/staff/login', body, bearer || 'none');
@@ -143,7 +154,7 @@ async function submitPin() {
     await openPanel();
   } catch (e) {
     if (e.status === 423) lockPad(e.body.locked_until);
-    else if (e.status === 401 && e.body.attempts_left !== undefined) $('#pad-error').textContent = `Wrong PIN. ${e.body.attempts_left} attempts left.`;
+    else if (e.status === 401 && e.body.attempts_left !== undefined) $('#pad-error').textContent = i18n.plural('pad.wrong', e.body.attempts_left);
     else $('#pad-error').textContent = e.message;
   }
 }
@@ -159,7 +170,7 @@ function onKey(k) {
 
 function sessionEnded() {
   session = null;
-  showPad('The session ended. Enter the PIN again.');
+  showPad('pad.ended');
 }
 
 async function leave(orderId) {
@@ -208,24 +219,25 @@ function drawChart(id, type, labels, data, label) {
     type,
     data: { labels, datasets: [{ label, data, backgroundColor: '#4f7cff', borderColor: '#4f7cff' }] },
     options: { animation: false, responsive: true, maintainAspectRatio: false, plugins: { legend: { display: false } },
-      scales: { y: { beginAtZero: true } } },
+      scales: { y: { beginAtZero: true, ticks: { callback: (v) => i18n.int(v) } } } },
   });
 }
 
 async function loadDashboard() {
   const s = await api('GET', '/api/staff/stats');
   setNum('k-today-revenue', s.today.revenue, sum(s.today.revenue));
-  setNum('k-today-count', s.today.success_payments, `${s.today.success_payments} paid of ${s.today.payments}`);
+  const paidOf = (paid, all) => t('dash.paid_of', { paid: i18n.int(paid), all: i18n.int(all) });
+  setNum('k-today-count', s.today.success_payments, paidOf(s.today.success_payments, s.today.payments));
   setNum('k-7-revenue', s.last_7_days.revenue, sum(s.last_7_days.revenue));
-  setNum('k-7-count', s.last_7_days.success_payments, `${s.last_7_days.success_payments} paid of ${s.last_7_days.payments}`);
+  setNum('k-7-count', s.last_7_days.success_payments, paidOf(s.last_7_days.success_payments, s.last_7_days.payments));
   setNum('k-30-revenue', s.last_30_days.revenue, sum(s.last_30_days.revenue));
-  setNum('k-30-count', s.last_30_days.success_payments, `${s.last_30_days.success_payments} paid of ${s.last_30_days.payments}`);
+  setNum('k-30-count', s.last_30_days.success_payments, paidOf(s.last_30_days.success_payments, s.last_30_days.payments));
   setNum('k-total-revenue', s.total_revenue, sum(s.total_revenue));
-  setNum('k-total-count', s.success_payments, `${s.success_payments} paid of ${s.total_payments}`);
-  setNum('k-rate', s.success_rate, `${(s.success_rate * 100).toFixed(1)}%`);
-  $('#k-ended').textContent = `${s.canceled_payments} canceled, ${s.pending_payments} waiting`;
-  setNum('k-refunds', s.refunded_payments, `${s.refunded_payments} · ${sum(s.refunded_amount)}`);
-  setNum('k-comps', s.comp_sessions, `${s.comp_sessions} free sessions (${sum(s.comp_value)} value)`);
+  setNum('k-total-count', s.success_payments, paidOf(s.success_payments, s.total_payments));
+  setNum('k-rate', s.success_rate, i18n.percent(s.success_rate));
+  $('#k-ended').textContent = t('dash.ended', { canceled: i18n.int(s.canceled_payments), waiting: i18n.int(s.pending_payments) });
+  setNum('k-refunds', s.refunded_payments, `${i18n.int(s.refunded_payments)} · ${sum(s.refunded_amount)}`);
+  setNum('k-comps', s.comp_sessions, i18n.plural('dash.comps', s.comp_sessions, { value: sum(s.comp_value) }));
 
   // 30 UTC days ending today, days without sales as 0.
   const byDay = new Map(s.per_day.map((d) => [d.day, d.revenue]));
@@ -235,17 +247,18 @@ async function loadDashboard() {
     const d = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - i));
     days.push(d.toISOString().slice(0, 10));
   }
-  drawChart('chart-days', 'bar', days.map((d) => d.slice(5)), days.map((d) => byDay.get(d) || 0), 'revenue');
+  drawChart('chart-days', 'bar', days.map((d) => i18n.dayShort(d)), days.map((d) => byDay.get(d) || 0), t('col.revenue'));
   // Hours shifted from UTC to kiosk time (whole hours of the configured offset).
   const shift = Math.round(((info && info.utc_offset_minutes) || 0) / 60);
   const hours = new Array(24).fill(0);
   for (const h of s.per_hour) hours[(((h.hour_utc + shift) % 24) + 24) % 24] += h.success_payments;
-  drawChart('chart-hours', 'bar', hours.map((_, i) => String(i).padStart(2, '0')), hours, 'sessions');
+  drawChart('chart-hours', 'bar', hours.map((_, i) => String(i).padStart(2, '0')), hours, t('col.paid'));
 
   const fill = (sel, rows, key) => {
     const tb = $(`${sel} tbody`);
     tb.replaceChildren(...rows.map((r) => el('tr', { 'data-key': String(r[key] ?? 'none') },
-      el('td', {}, r[key] ?? '(amount)'), el('td', {}, r.payments), el('td', {}, r.success_payments),
+      el('td', {}, r[key] == null ? t('dash.none') : word(key === 'payment_type' ? 'provider' : 'layout', r[key])),
+      el('td', {}, i18n.int(r.payments)), el('td', {}, i18n.int(r.success_payments)),
       el('td', { 'data-value': String(r.revenue) }, sum(r.revenue)))));
   };
   fill('#t-provider', s.by_provider, 'payment_type');
@@ -282,16 +295,17 @@ async function loadPayments() {
   state.total = r.total;
   const tb = $('#t-payments tbody');
   tb.replaceChildren(...r.payments.map((p) => {
-    const flags = [p.comp ? 'free' : '', p.refunded ? 'refunded' : ''].filter(Boolean).join(' ');
+    const flags = [p.comp ? t('flag.free') : '', p.refunded ? t('flag.refunded') : ''].filter(Boolean).join(' ');
     const tr = el('tr', { 'data-order': p.order_id, class: `st-${p.status}` },
       el('td', {}, p.order_id), el('td', {}, localTime(p.created_at)),
-      el('td', { 'data-value': String(p.amount) }, sum(p.amount)), el('td', {}, p.payment_type),
-      el('td', {}, p.status), el('td', {}, p.template_name || '–'), el('td', {}, p.copies), el('td', { class: 'flags' }, flags));
+      el('td', { 'data-value': String(p.amount) }, sum(p.amount)), el('td', {}, word('provider', p.payment_type)),
+      el('td', {}, word('status', p.status)), el('td', {}, p.template_name ? word('layout', p.template_name) : '–'), el('td', {}, p.copies),
+      el('td', { class: 'flags' }, flags));
     tr.addEventListener('click', () => openDetail(p.order_id));
     return tr;
   }));
   const first = r.total ? state.offset + 1 : 0;
-  $('#page-info').textContent = `${first}–${state.offset + r.payments.length} of ${r.total}`;
+  $('#page-info').textContent = t('pay.page_info', { first, last: state.offset + r.payments.length, total: r.total });
   $('#prev').disabled = state.offset === 0;
   $('#next').disabled = state.offset + PAGE_SIZE >= r.total;
 }
@@ -302,24 +316,25 @@ async function openDetail(id) {
   $('#detail').hidden = false;
   $('#d-order').textContent = p.order_id;
   const fields = [
-    ['Status', p.refunded ? 'refunded (canceled)' : p.status], ['Amount', sum(p.amount)], ['Provider', p.payment_type],
-    ['Transaction', p.transaction_id || '–'], ['Layout', p.template_name || '–'], ['Copies', p.copies],
-    ['Created', localTime(p.created_at)], ['Paid', localTime(p.perform_time)], ['Canceled', localTime(p.cancel_time)],
-    ['Cancel reason', p.cancel_reason || '–'], ['Free session', p.comp ? `yes: ${p.comp.reason}` : 'no'],
+    ['col.status', p.refunded ? t('det.refunded') : word('status', p.status)], ['col.amount', sum(p.amount)],
+    ['col.provider', word('provider', p.payment_type)], ['det.transaction', p.transaction_id || '–'],
+    ['col.layout', p.template_name ? word('layout', p.template_name) : '–'], ['col.copies', p.copies],
+    ['col.created', localTime(p.created_at)], ['det.paid', localTime(p.perform_time)], ['det.canceled', localTime(p.cancel_time)],
+    ['det.cancel_reason', p.cancel_reason || '–'], ['det.free', p.comp ? t('det.free_yes', { reason: p.comp.reason }) : t('common.no')],
   ];
-  $('#d-fields').replaceChildren(...fields.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
+  $('#d-fields').replaceChildren(...fields.flatMap(([k, v]) => [el('dt', {}, t(k)), el('dd', {}, v)]));
   $('#d-events').replaceChildren(...p.events.map((e) => el('li', {}, `${localTime(e.created_at)} ${e.source} ${e.kind} `, el('code', {}, e.detail_json || ''))));
-  $('#d-photos').replaceChildren(...(p.photos.length ? p.photos.map((ph) => el('li', {}, `#${ph.id} ${ph.template_name} ×${ph.copy_count} ${ph.composite_path || ''}`)) : [el('li', {}, 'none')]));
-  $('#d-audit').replaceChildren(...(p.audit.length ? p.audit.map(auditItem) : [el('li', {}, 'none')]));
+  $('#d-photos').replaceChildren(...(p.photos.length ? p.photos.map((ph) => el('li', {}, `#${ph.id} ${word('layout', ph.template_name)} ×${ph.copy_count} ${ph.composite_path || ''}`)) : [el('li', {}, t('common.none'))]));
+  $('#d-audit').replaceChildren(...(p.audit.length ? p.audit.map(auditItem) : [el('li', {}, t('common.none'))]));
   const paid = p.status === 'success';
   // Paid, but the customer's session never started (the kiosk stopped waiting for the payment,
   // or the session was interrupted before a photo): staff can start it on the kiosk.
   const notStarted = paid && !p.refunded && p.photos.length === 0;
-  if (notStarted) $('#d-fields').append(el('dt', {}, 'Session'), el('dd', { class: 'warn' }, 'paid, not started'));
+  if (notStarted) $('#d-fields').append(el('dt', {}, t('det.session')), el('dd', { class: 'warn' }, t('det.not_started')));
   $('#d-start').hidden = !notStarted;
   $('#d-start').onclick = () => leave(p.order_id);
   $('#d-reprint').disabled = !paid;
-  $('#reprint-form').elements.copies.placeholder = `copies (${p.copies})`;
+  $('#reprint-form').elements.copies.placeholder = t('det.copies_ph', { n: p.copies });
   $('#refund-form').hidden = !paid || !!p.comp;
   $('#provider-refund-form').hidden = !paid || !!p.comp;
   $('#refund-confirm').hidden = true;
@@ -339,10 +354,10 @@ function showProviderRefund(r) {
 function askProviderRefund() {
   const p = state.current;
   const reason = $('#provider-refund-form').elements.reason.value.trim();
-  if (reason.length < 3) { toast('A reason of 3 to 500 characters is required', true); return; }
+  if (reason.length < 3) { toast(t('det.reason_needed'), true); return; }
   const text = p.payment_type === 'click'
-    ? `Return ${sum(p.amount)} to the customer through Click now (a reversal of order ${p.order_id})? This cannot be undone.`
-    : `Open a ${(info && info.refund_window_hours) || 24}-hour refund window for order ${p.order_id} (${sum(p.amount)})? Then cancel the transaction in the Payme Business cabinet: the kiosk accepts Payme's cancel while the window is open.`;
+    ? t('det.click_confirm', { amount: sum(p.amount), order: p.order_id })
+    : t('det.payme_confirm', { hours: (info && info.refund_window_hours) || 24, order: p.order_id, amount: sum(p.amount) });
   $('#refund-confirm-text').textContent = text;
   $('#refund-confirm').hidden = false;
 }
@@ -355,8 +370,7 @@ async function doProviderRefund() {
     const r = await api('POST', `/api/staff/payments/${encodeURIComponent(p.order_id)}/provider-refund`,
       { reason: form.elements.reason.value, confirm: p.order_id });
     form.reset();
-    const said = { reversed: 'Refunded through Click', refused: 'Click refused the reversal', failed: 'No answer from Click', window_open: 'Payme refund window open' };
-    toast(`${said[r.outcome] || r.outcome}: order ${p.order_id}`, r.outcome === 'refused' || r.outcome === 'failed');
+    toast(t('det.refund_outcome', { what: word('refund', r.outcome), order: p.order_id }), r.outcome === 'refused' || r.outcome === 'failed');
     await openDetail(p.order_id);
     await loadPayments();
   } catch (x) { toast(x.message, true); }
@@ -368,38 +382,38 @@ async function loadReconcile() {
   const date = $('#reconcile-form').elements.date.value;
   const r = await api('GET', `/api/staff/reconciliation${date ? `?date=${encodeURIComponent(date)}` : ''}`);
   $('#reconcile-form').elements.date.value = r.day;
-  $('#r-range').textContent = `Orders created ${localTime(r.from)} to ${localTime(r.to)} (kiosk time, UTC offset ${r.utc_offset}).`;
+  $('#r-range').textContent = t('rec.range', { from: localTime(r.from), to: localTime(r.to), offset: r.utc_offset });
   setNum('r-paid', r.paid_orders, String(r.paid_orders));
   $('#r-paid-amount').textContent = sum(r.paid_amount);
   setNum('r-printed', r.printed_orders, String(r.printed_orders));
   setNum('r-fiscal', r.fiscalised_sales, String(r.fiscalised_sales));
-  $('#r-tracked').textContent = r.receipts_tracked_for.length ? `receipts recorded for ${r.receipts_tracked_for.join(', ')} only` : 'no receipts are recorded';
+  $('#r-tracked').textContent = r.receipts_tracked_for.length
+    ? t('rec.tracked', { providers: r.receipts_tracked_for.map((x) => word('provider', x)).join(', ') }) : t('rec.untracked');
   setNum('r-refunds', r.refunds, String(r.refunds));
   $('#r-refund-amount').textContent = sum(r.refunded_amount);
   setNum('r-free', r.free_sessions, String(r.free_sessions));
-  $('#r-free-value').textContent = `${sum(r.free_value)} value`;
+  $('#r-free-value').textContent = t('rec.free_value', { value: sum(r.free_value) });
   setNum('r-revenue', r.revenue, sum(r.revenue));
-  $('#r-kept').textContent = `${r.kept_orders} orders still paid`;
-  const what = { paid_not_printed: 'Paid, not printed', printed_not_paid: 'Printed, not paid', paid_without_receipt: 'Paid, no fiscal receipt', refunded_without_provider: 'Refunded by hand, no provider cancel' };
+  $('#r-kept').textContent = i18n.plural('rec.kept', r.kept_orders);
   const open = (id) => async () => { await show('payments'); await openDetail(id); };
   $('#r-no-exceptions').hidden = r.exceptions.length > 0;
   $('#t-exceptions tbody').replaceChildren(...r.exceptions.map((x) => {
-    const tr = el('tr', { 'data-kind': x.kind, 'data-order': x.order_id }, el('td', {}, what[x.kind] || x.kind), el('td', {}, x.order_id),
-      el('td', {}, x.provider), el('td', { 'data-value': String(x.amount) }, sum(x.amount)), el('td', {}, x.status), el('td', {}, localTime(x.created_at)));
+    const tr = el('tr', { 'data-kind': x.kind, 'data-order': x.order_id }, el('td', {}, word('exception', x.kind)), el('td', {}, x.order_id),
+      el('td', {}, word('provider', x.provider)), el('td', { 'data-value': String(x.amount) }, sum(x.amount)), el('td', {}, word('status', x.status)),
+      el('td', {}, localTime(x.created_at)));
     tr.addEventListener('click', open(x.order_id));
     return tr;
   }));
-  const how = { click_reversal: 'Click reversal', payme_cancel: 'Payme cancel', by_hand: 'by hand' };
   $('#t-refunds tbody').replaceChildren(...r.refund_list.map((x) => {
-    const tr = el('tr', { 'data-order': x.order_id }, el('td', {}, x.order_id), el('td', {}, x.provider),
-      el('td', { 'data-value': String(x.amount) }, sum(x.amount)), el('td', {}, how[x.how] || x.how));
+    const tr = el('tr', { 'data-order': x.order_id }, el('td', {}, x.order_id), el('td', {}, word('provider', x.provider)),
+      el('td', { 'data-value': String(x.amount) }, sum(x.amount)), el('td', {}, word('how', x.how)));
     tr.addEventListener('click', open(x.order_id));
     return tr;
   }));
 }
 
 function auditItem(a) {
-  return el('li', { 'data-action': a.action }, `${localTime(a.created_at)} ${a.action} by ${a.actor}`,
+  return el('li', { 'data-action': a.action }, t('aud.entry', { time: localTime(a.created_at), action: word('action', a.action), actor: a.actor }),
     a.order_id ? ` · ${a.order_id}` : '', a.reason ? ` · “${a.reason}”` : '', ' ', el('code', {}, a.detail_json || ''));
 }
 
@@ -407,18 +421,18 @@ function auditItem(a) {
 
 async function loadComp() {
   const sel = $('#comp-template');
-  sel.replaceChildren(...Object.entries(info.pricing.layouts).map(([k, v]) => el('option', { value: k }, `${k} (${sum(v)})`)));
+  sel.replaceChildren(...Object.entries(info.pricing.layouts).map(([k, v]) => el('option', { value: k }, `${word('layout', k)} (${sum(v)})`)));
 }
 
 function describeFilter() {
   const parts = Object.entries(state.filter).filter(([, v]) => v).map(([k, v]) => `${k}=${v}`);
-  return parts.length ? parts.join(', ') : 'all payments';
+  return parts.length ? parts.join(', ') : t('exp.all');
 }
 
 async function loadExport() {
   $('#export-filter').textContent = describeFilter();
   const r = await api('GET', '/api/staff/export');
-  $('#export-target').replaceChildren(...r.targets.map((t) => el('option', { value: t }, t)));
+  $('#export-target').replaceChildren(...r.targets.map((dir) => el('option', { value: dir }, dir)));
 }
 
 // ------------------------------------------------------------------ database
@@ -427,13 +441,13 @@ async function loadDatabase() {
   const r = await api('GET', '/api/staff/backups');
   $('#backup-dir').textContent = r.dir;
   $('#t-backups tbody').replaceChildren(...r.backups.map((b) => {
-    const btn = el('button', { class: 'danger' }, 'Restore…');
+    const btn = el('button', { class: 'danger' }, t('db.restore'));
     btn.addEventListener('click', () => {
       state.restoreName = b.name;
       $('#restore-name').textContent = b.name;
       $('#restore-confirm').hidden = false;
     });
-    return el('tr', { 'data-name': b.name }, el('td', {}, b.name), el('td', {}, `${(b.size_bytes / 1024).toFixed(0)} KiB`),
+    return el('tr', { 'data-name': b.name }, el('td', {}, b.name), el('td', {}, t('fmt.kib', { n: i18n.int(b.size_bytes / 1024) })),
       el('td', {}, localTime(b.modified_at)), el('td', {}, btn));
   }));
 }
@@ -441,56 +455,62 @@ async function loadDatabase() {
 // ------------------------------------------------------------------ devices
 
 async function loadDoctor() {
-  $('#doctor-summary').textContent = 'Checking…';
+  $('#doctor-summary').textContent = t('doc.checking');
   const r = await api('GET', '/api/staff/doctor');
   $('#doctor-summary').textContent = r.mode !== 'live'
-    ? 'Sandbox mode: nothing fails here; fix what is missing before switching to live.'
-    : (r.ready_for_live ? 'Live: ready to take real money.' : `Live: ${r.failures} money-path check(s) fail.`);
+    ? t('doc.sandbox')
+    : (r.ready_for_live ? t('doc.ready') : i18n.plural('doc.failing', r.failures));
   $('#doctor-summary').className = `result${r.mode === 'live' && !r.ready_for_live ? ' bad' : ''}`;
   $('#t-doctor tbody').replaceChildren(...r.checks.map((c) => el('tr', {},
-    el('td', { class: `st-${c.status}` }, c.status),
-    el('td', { class: 'key' }, `${c.key}${c.money_path ? ' (money path)' : ''}`),
+    el('td', { class: `st-${c.status}` }, word('check', c.status)),
+    el('td', { class: 'key' }, c.money_path ? t('doc.money_path', { key: c.key }) : c.key),
     el('td', {}, c.detail),
     el('td', {}, c.status === 'ok' ? '' : c.fix))));
 }
 
 async function loadDevices() {
   const d = await api('GET', '/api/staff/devices');
-  const mb = (n) => (typeof n === 'number' ? `${(n / 1048576).toFixed(1)} MiB` : n);
+  const mb = (n) => (typeof n === 'number' ? i18n.mib(n) : word('state', n));
   const reported = (c) => (c && c.state !== 'unknown'
-    ? `${c.state}${c.detail ? `: ${c.detail}` : ''} (reported ${localTime(c.reported_at)})`
-    : 'unknown (not reported yet)');
-  const t = d.tunnel;
-  let tunnel = t.state;
-  if (t.public_url) tunnel += ` (${t.public_url})`;
-  if (t.state !== 'not configured') {
-    tunnel += t.last_check_at ? ` · last check ${localTime(t.last_check_at)}` : ' · not checked yet';
-    if (t.last_error) tunnel += ` · ${t.last_error}`;
-    if (t.last_ok_at && t.state !== 'up') tunnel += ` · last up ${localTime(t.last_ok_at)}`;
+    ? t('dev.reported', { state: `${word('state', c.state)}${c.detail ? `: ${c.detail}` : ''}`, time: localTime(c.reported_at) })
+    : t('dev.not_reported'));
+  const tn = d.tunnel;
+  let tunnel = word('state', tn.state);
+  if (tn.public_url) tunnel += ` (${tn.public_url})`;
+  if (tn.state !== 'not configured') {
+    tunnel += ` · ${tn.last_check_at ? t('dev.last_check', { time: localTime(tn.last_check_at) }) : t('dev.not_checked')}`;
+    if (tn.last_error) tunnel += ` · ${tn.last_error}`;
+    if (tn.last_ok_at && tn.state !== 'up') tunnel += ` · ${t('dev.last_up', { time: localTime(tn.last_ok_at) })}`;
   }
   const rows = [
-    ['Camera', reported(d.camera)],
-    ['Camera stills', d.camera.still ? `${d.camera.still.width}×${d.camera.still.height}` : 'no shot taken since the kiosk started'],
-    ...(d.camera.layouts || []).map((l) => [`Print resolution: ${l.title}`,
-      `${l.dpi} dpi in its smallest photo slot (prints at ${l.print_dpi})${l.low ? ' ⚠ under 200 dpi: prints will look soft; use a camera with more pixels or mount it in portrait (camera.rotate)' : ''}`]),
-    ['Printer', `${d.printer.state}${d.printer.reason ? `: ${d.printer.reason}` : ''}${d.printer.printer ? ` (${d.printer.printer})` : ''}`],
-    ['Printer reports', reported(d.printer.reported)],
-    ['Paper left', d.paper.state === 'known' ? `${d.paper.available} of ${d.paper.roll_size}` : 'unknown'],
-    ['Database', `${mb(d.database.size_bytes)} (${d.database.path})`],
-    ['Free disk', `${mb(d.disk.free_bytes)} of ${mb(d.disk.total_bytes)}`],
-    ['Customers\' photos', d.photos ? `${mb(d.photos.bytes)} in ${d.photos.orders} orders (deleted ${d.photos.keep_hours} h after printing)` : '–'],
-    ['Tunnel', tunnel],
-    ['Last Payme callback', localTime(d.last_callback.payme)],
-    ['Last Click callback', localTime(d.last_callback.click)],
-    ['Mode', d.mode],
+    ['dev.camera', reported(d.camera)],
+    ['dev.stills', d.camera.still ? `${d.camera.still.width}×${d.camera.still.height}` : t('dev.no_still')],
+    ...(d.camera.layouts || []).map((l) => [t('dev.print_res', { layout: l.title }),
+      `${t('dev.dpi', { dpi: l.dpi, print: l.print_dpi })}${l.low ? ` ⚠ ${t('dev.dpi_low')}` : ''}`]),
+    ['dev.printer', `${word('state', d.printer.state)}${d.printer.reason ? `: ${d.printer.reason}` : ''}${d.printer.printer ? ` (${d.printer.printer})` : ''}`],
+    ['dev.printer_reports', reported(d.printer.reported)],
+    ...(d.printer.cups ? [
+      ['dev.cups_queue', `${word('state', d.printer.cups.state)}${d.printer.cups.accepting ? '' : `, ${t('dev.cups_not_accepting')}`} · ${t('dev.cups_reasons', { reasons: d.printer.cups.reasons.join(', ') || t('dev.none') })}${d.printer.cups.message ? ` · “${d.printer.cups.message}”` : ''}`],
+      ['dev.printer_warnings', (d.printer.warnings || []).join(', ') || t('dev.none')],
+      ['dev.markers', d.printer.cups.markers.length ? d.printer.cups.markers.map((m) => `${m.name}: ${m.level >= 0 ? `${m.level}%` : t('dev.level_unknown')}`).join(', ') : t('dev.not_reported_by_printer')],
+      ['dev.media_loaded', d.printer.cups.media_ready.join(', ') || t('dev.not_reported_by_printer')],
+    ] : []),
+    ['dev.paper', d.paper.state === 'known' ? t('dev.paper_left', { n: i18n.int(d.paper.available), of: i18n.int(d.paper.roll_size) }) : word('state', 'unknown')],
+    ['dev.database', `${mb(d.database.size_bytes)} (${d.database.path})`],
+    ['dev.disk', t('dev.disk_free', { free: mb(d.disk.free_bytes), total: mb(d.disk.total_bytes) })],
+    ['dev.photos', d.photos ? t('dev.photos_value', { size: mb(d.photos.bytes), orders: i18n.int(d.photos.orders), hours: d.photos.keep_hours }) : '–'],
+    ['dev.tunnel', tunnel],
+    ['dev.payme_callback', localTime(d.last_callback.payme)],
+    ['dev.click_callback', localTime(d.last_callback.click)],
+    ['dev.mode', word('mode', d.mode)],
   ];
-  $('#t-devices tbody').replaceChildren(...rows.map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', {}, v))));
+  $('#t-devices tbody').replaceChildren(...rows.map(([k, v]) => el('tr', {}, el('th', {}, k.startsWith('dev.') ? t(k) : k), el('td', {}, v))));
   // The checklist fetches the public URL (up to 10 s): it fills in on its own.
-  loadDoctor().catch((x) => { $('#doctor-summary').textContent = `Checklist unavailable: ${x.message}`; });
+  loadDoctor().catch((x) => { $('#doctor-summary').textContent = t('doc.unavailable', { error: x.message }); });
   const sup = (await api('GET', '/api/maintenance/tunnel/log')).supervisor;
   $('#tunnel-sup').textContent = sup.enabled
-    ? `${sup.running ? `running (pid ${sup.pid})` : 'not running'} · ${sup.starts} starts, ${sup.restarts} restarts${sup.last_exit ? ` · last exit: ${sup.last_exit}` : ''}`
-    : 'Not managed by the kiosk (tunnel.command is empty); only the public URL is checked.';
+    ? `${sup.running ? t('dev.sup_running', { pid: sup.pid }) : t('dev.sup_stopped')} · ${t('dev.sup_counts', { starts: sup.starts, restarts: sup.restarts })}${sup.last_exit ? ` · ${t('dev.sup_exit', { exit: sup.last_exit })}` : ''}`
+    : t('dev.sup_none');
   $('#tunnel-log').textContent = (sup.log || []).join('\n');
   $('#tunnel-log').hidden = !(sup.log || []).length;
 }
@@ -498,9 +518,9 @@ async function loadDevices() {
 // ------------------------------------------------------------------ alerts
 
 function alertState(a) {
-  if (a.resolved_at) return `resolved ${localTime(a.resolved_at)}`;
-  if (a.acknowledged_at) return `acknowledged ${localTime(a.acknowledged_at)}`;
-  return 'open';
+  if (a.resolved_at) return t('al.resolved', { time: localTime(a.resolved_at) });
+  if (a.acknowledged_at) return t('al.acknowledged', { time: localTime(a.acknowledged_at) });
+  return t('al.open');
 }
 
 function showAlertCount(open) {
@@ -521,16 +541,16 @@ async function loadAlerts() {
     const open = !a.resolved_at && !a.acknowledged_at;
     const cell = el('td', {});
     if (open) {
-      const btn = el('button', { class: 'ok' }, 'Acknowledge');
+      const btn = el('button', { class: 'ok' }, t('al.ack'));
       btn.addEventListener('click', async (e) => {
         e.stopPropagation();
         btn.disabled = true;
-        try { await api('POST', `/api/staff/alerts/${a.id}/ack`); toast('Alert acknowledged'); await loadAlerts(); } catch (x) { btn.disabled = false; toast(x.message, true); }
+        try { await api('POST', `/api/staff/alerts/${a.id}/ack`); toast(t('al.acked')); await loadAlerts(); } catch (x) { btn.disabled = false; toast(x.message, true); }
       });
       cell.append(btn);
     }
     return el('tr', { 'data-id': String(a.id), 'data-kind': a.kind, class: `sev-${a.severity}${open ? '' : ' closed'}` },
-      el('td', {}, localTime(a.last_at)), el('td', {}, a.severity), el('td', {}, a.kind), el('td', {}, a.message),
+      el('td', {}, localTime(a.last_at)), el('td', {}, word('severity', a.severity)), el('td', {}, a.kind), el('td', {}, a.message),
       el('td', {}, a.occurrences), el('td', {}, alertState(a)), cell);
   }));
 }
@@ -540,19 +560,19 @@ async function loadAlerts() {
 async function loadSettings() {
   const s = await api('GET', '/api/settings');
   $('#price-fields').replaceChildren(...Object.entries(s.layouts).map(([k, v]) =>
-    el('label', {}, `${k} `, el('input', { name: `layout:${k}`, type: 'number', min: '0', step: '1', value: String(v) }))));
+    el('label', {}, `${word('layout', k)} `, el('input', { name: `layout:${k}`, type: 'number', min: '0', step: '1', value: String(v) }))));
   $('#prices-form').elements.extra_copy.value = s.extra_copy;
   const h = await api('GET', '/api/staff/settings/history');
   $('#price-history').replaceChildren(...h.history.map((r) =>
-    el('li', {}, `${localTime(r.created_at)} by ${r.actor}: ${r.layouts_json}, extra copy ${r.extra_copy}`)));
+    el('li', {}, t('set.history_entry', { time: localTime(r.created_at), actor: r.actor, layouts: r.layouts_json, extra: sum(r.extra_copy) }))));
   await loadSound();
 }
 
 async function loadAudit() {
   const a = await api('GET', '/api/staff/audit?limit=100');
   $('#audit-list').replaceChildren(...a.entries.map(auditItem));
-  const t = await api('GET', '/api/staff/attempts?limit=50');
-  $('#attempt-list').replaceChildren(...t.attempts.map((x) => el('li', { 'data-outcome': x.outcome }, `${localTime(x.created_at)} ${x.outcome} (${x.client})`)));
+  const at = await api('GET', '/api/staff/attempts?limit=50');
+  $('#attempt-list').replaceChildren(...at.attempts.map((x) => el('li', { 'data-outcome': x.outcome }, `${localTime(x.created_at)} ${word('outcome', x.outcome)} (${word('client', x.client)})`)));
 }
 
 // ------------------------------------------------------------------ wiring
@@ -563,7 +583,7 @@ function wire() {
     const idleMs = Date.now() - lastTouch;
     if (!$('#panel').hidden && session) {
       const left = session.idle - Math.floor(idleMs / 1000);
-      $('#idle').textContent = left <= 30 ? `closing in ${left}s` : '';
+      $('#idle').textContent = left <= 30 ? t('nav.closing', { s: left }) : '';
       if (left <= 0) leave();
     } else if (!$('#pad').hidden && idleMs > PAD_IDLE_MS) {
       leave();
@@ -585,14 +605,15 @@ function wire() {
   $('#exit-kiosk').addEventListener('click', async () => {
     if (!exitArmed) {
       exitArmed = true;
-      $('#exit-kiosk').textContent = 'Tap again to exit';
-      setTimeout(() => { exitArmed = false; $('#exit-kiosk').textContent = 'Exit kiosk'; }, 5000);
+      $('#exit-kiosk').dataset.i18n = 'nav.exit_again';
+      $('#exit-kiosk').textContent = t('nav.exit_again');
+      setTimeout(() => { exitArmed = false; $('#exit-kiosk').dataset.i18n = 'nav.exit'; $('#exit-kiosk').textContent = t('nav.exit'); }, 5000);
       return;
     }
     try {
       await api('POST', '/api/staff/exit');
       if (isTauri) await tauri.core.invoke('exit_kiosk', { token: session.token });
-      else toast('Recorded. Exiting works in the kiosk window; close this browser tab yourself.');
+      else toast(t('nav.exit_browser'));
     } catch (e) { toast(e.message || String(e), true); }
   });
 
@@ -609,7 +630,7 @@ function wire() {
     try {
       const r = await api('POST', `/api/staff/payments/${encodeURIComponent(state.current.order_id)}/reprint`, body);
       e.target.reset();
-      toast(`Reprint queued: ${r.print.copies} ${r.print.copies === 1 ? 'copy' : 'copies'} of order ${r.payment.order_id}`);
+      toast(i18n.plural('det.reprinted', r.print.copies, { order: r.payment.order_id }));
       await openDetail(state.current.order_id);
     } catch (x) { toast(x.message, true); }
   });
@@ -620,7 +641,7 @@ function wire() {
     try {
       await api('POST', `/api/staff/payments/${encodeURIComponent(state.current.order_id)}/refund`, { reason });
       e.target.reset();
-      toast(`Order ${state.current.order_id} marked refunded by hand`);
+      toast(t('det.by_hand_done', { order: state.current.order_id }));
       await openDetail(state.current.order_id);
       await loadPayments();
     } catch (x) { toast(x.message, true); }
@@ -636,7 +657,8 @@ function wire() {
     const f = e.target.elements;
     try {
       const r = await api('POST', '/api/staff/comp', { template: f.template.value, copies: Number(f.copies.value), reason: f.reason.value });
-      result('#comp-result', `Free session created: order ${r.payment.order_id}`);
+      result('#comp-result', t('comp.created', { order: r.payment.order_id }));
+      $('#comp-result').dataset.order = r.payment.order_id;
       const start = $('#comp-start');
       start.hidden = false;
       start.onclick = () => leave(r.payment.order_id);
@@ -649,7 +671,8 @@ function wire() {
     const dir = $('#export-dir').value.trim() || $('#export-target').value;
     try {
       const r = await api('POST', '/api/staff/export', { dir, filter: Object.fromEntries(filterQuery()) });
-      result('#export-result', `Exported ${r.rows} payments to ${r.path}`);
+      result('#export-result', i18n.plural('exp.done', r.rows, { path: r.path }));
+      $('#export-result').dataset.path = r.path;
     } catch (x) { result('#export-result', x.message, true); }
   });
 
@@ -658,12 +681,17 @@ function wire() {
     b.disabled = true;
     try {
       const r = await api('POST', '/api/maintenance/vacuum');
-      result('#vacuum-result', `Compacted: ${(r.bytes_before / 1048576).toFixed(1)} MiB → ${(r.bytes_after / 1048576).toFixed(1)} MiB`);
+      result('#vacuum-result', t('dev.vacuumed', { before: i18n.mib(r.bytes_before), after: i18n.mib(r.bytes_after) }));
     } catch (x) { result('#vacuum-result', x.message, true); } finally { b.disabled = false; }
   });
 
   $('#backup-now').addEventListener('click', async () => {
-    try { const r = await api('POST', '/api/staff/backups'); result('#db-result', `Backup written: ${r.name}`); await loadDatabase(); } catch (x) { result('#db-result', x.message, true); }
+    try {
+      const r = await api('POST', '/api/staff/backups');
+      result('#db-result', t('db.written', { name: r.name }));
+      $('#db-result').dataset.name = r.name;
+      await loadDatabase();
+    } catch (x) { result('#db-result', x.message, true); }
   });
   $('#restore-no').addEventListener('click', () => { $('#restore-confirm').hidden = true; });
   $('#restore-yes').addEventListener('click', async () => {
@@ -673,7 +701,7 @@ function wire() {
       const force = $('#restore-force').checked;
       $('#restore-force').checked = false;
       const r = await api('POST', `/api/staff/backups/${encodeURIComponent(name)}/restore`, { confirm: name, force });
-      result('#db-result', `Restored ${r.restored}. The previous state was saved as ${r.safety_backup}.`);
+      result('#db-result', t('db.restored', { name: r.restored, safety: r.safety_backup }));
       await loadDatabase();
     } catch (x) { result('#db-result', x.message, true); }
   });
@@ -682,7 +710,7 @@ function wire() {
     try {
       const r = await api('POST', '/api/staff/clear', { confirm: e.target.elements.confirm.value.trim(), force: e.target.elements.force.checked });
       e.target.reset();
-      result('#db-result', `Cleared ${r.cleared} payments. Backup first: ${r.backup}`);
+      result('#db-result', i18n.plural('db.cleared', r.cleared, { backup: r.backup }));
       await loadDatabase();
     } catch (x) { result('#db-result', x.message, true); }
   });
@@ -690,7 +718,7 @@ function wire() {
   $('#paper-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     const v = e.target.elements.roll_size.value;
-    try { await api('POST', '/api/staff/paper/reset', v ? { roll_size: Number(v) } : {}); toast('Paper counter reset'); await loadDevices(); } catch (x) { toast(x.message, true); }
+    try { await api('POST', '/api/staff/paper/reset', v ? { roll_size: Number(v) } : {}); toast(t('dev.paper_done')); await loadDevices(); } catch (x) { toast(x.message, true); }
   });
 
   $('#prices-form').addEventListener('submit', async (e) => {
@@ -701,18 +729,31 @@ function wire() {
     try {
       const s = await api('PUT', '/api/settings', { layouts, extra_copy: extra === '' ? null : Number(extra) });
       info.pricing = s;
-      result('#prices-result', 'Saved. New orders use these prices.');
+      result('#prices-result', t('set.saved'));
       await loadSettings();
     } catch (x) { result('#prices-result', x.message, true); }
   });
   wireSound({ api, result });
   $('#pin-form').addEventListener('submit', async (e) => {
     e.preventDefault();
-    try { await api('POST', '/api/staff/pin', { new_pin: e.target.elements.new_pin.value }); e.target.reset(); result('#pin-result', 'PIN changed'); } catch (x) { result('#pin-result', x.message, true); }
+    try { await api('POST', '/api/staff/pin', { new_pin: e.target.elements.new_pin.value }); e.target.reset(); result('#pin-result', t('set.pin_changed')); } catch (x) { result('#pin-result', x.message, true); }
   });
 }
 
+/** Switch the language; staff's own pick (remember) is kept on this device. */
+function setLang(code, remember) {
+  i18n.setLang(code, remember);
+  if (remember && !$('#pad').hidden) { $('#pad-error').textContent = ''; refreshPad(); }
+  // What the current page rendered from data (tables, sums, dates) is rendered again.
+  if (!$('#panel').hidden && session && document.body.dataset.page) {
+    show(document.body.dataset.page);
+    if (state.current && !$('#detail').hidden) openDetail(state.current.order_id).catch(() => {});
+  }
+}
+
 async function boot() {
+  setLang(i18n.storedLang() || i18n.DEFAULT_LANG, false);
+  for (const b of $$('[data-lang]')) b.addEventListener('click', () => setLang(b.dataset.lang, true));
   if (isTauri) {
     try { API = (await tauri.core.invoke('kiosk_info')).api_url || ''; } catch { API = ''; }
   }

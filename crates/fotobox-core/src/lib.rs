@@ -28,6 +28,8 @@ pub mod payme;
 pub mod photos;
 pub mod pricing;
 pub mod print;
+pub mod print_options;
+pub mod printer_state;
 pub mod private_file;
 pub mod reconcile;
 pub mod refunds;

@@ -21,6 +21,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::config::StaffLanguage;
 use crate::context::AppContext;
 use crate::error::{DomainError, ErrorKind};
 use crate::maintenance::journal;
@@ -267,6 +268,8 @@ pub struct PadState {
     pub locked_until: Option<DateTime<Utc>>,
     pub attempts_left: i64,
     pub pin_set: bool,
+    /// `staff.language`: the pad's and panel's language until staff pick another one.
+    pub language: StaffLanguage,
 }
 
 pub async fn pad_state(ctx: &AppContext) -> Result<PadState> {
@@ -281,6 +284,7 @@ pub async fn pad_state(ctx: &AppContext) -> Result<PadState> {
             MAX_PIN_FAILURES - l.failures
         },
         pin_set: pin_hash(ctx).await?.is_some(),
+        language: ctx.config.staff.language,
     })
 }
 
@@ -1206,8 +1210,10 @@ pub async fn devices(ctx: &AppContext) -> Result<serde_json::Value> {
     let reported = component_json(ctx, "printer");
     let (printer, paper) = match crate::photos::readiness(ctx, 1).await {
         Ok(r) => (
+            // `cups`: the queue's state, reasons, message, marker levels and media-ready.
             serde_json::json!({"state": if r.ready { "ready" } else { "not ready" },
-                               "reason": r.reason, "printer": r.printer, "reported": reported}),
+                               "reason": r.reason, "printer": r.printer, "reported": reported,
+                               "warnings": r.printer_warnings, "cups": r.printer_state}),
             serde_json::json!({"state": "known", "available": r.paper_available,
                                "roll_size": r.paper_roll_size}),
         ),

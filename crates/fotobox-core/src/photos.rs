@@ -177,8 +177,13 @@ pub struct Readiness {
     /// Why not (shown to staff; the customer sees "out of service").
     pub reason: Option<String>,
     pub printer: String,
-    /// The printer itself can take a job (paused, disabled or unknown printers cannot).
+    /// The printer itself can take a job (paused, disabled or unknown printers cannot, nor
+    /// ones reporting a reason that stops printing, such as `media-empty-error`).
     pub printer_ready: bool,
+    /// What the printer warns about although it prints (`media-low`, a low ribbon).
+    pub printer_warnings: Vec<String>,
+    /// The CUPS queue's state as last read (state, reasons, message, markers, media-ready).
+    pub printer_state: Option<crate::printer_state::PrinterState>,
     /// Prints left on the roll minus copies already queued.
     pub paper_available: i64,
     pub paper_roll_size: i64,
@@ -431,10 +436,7 @@ async fn compose_and_record(
     fail.check(Step::Composed)?;
 
     let now = ctx.clock.now();
-    let media = layout
-        .media
-        .clone()
-        .unwrap_or_else(|| ctx.config.printer.media.clone());
+    let media = crate::print_options::media(&ctx.config, &layout.name, layout.media.as_deref());
     let mut tx = ctx.store.begin_write().await?;
     let current = pq::payment_by_id(&mut tx, p.id)
         .await?
@@ -674,11 +676,19 @@ async fn submit_and_wait(
         .media
         .clone()
         .unwrap_or_else(|| ctx.config.printer.media.clone());
+    let layout = {
+        let mut conn = ctx.store.pool().acquire().await?;
+        q::photo_by_id(&mut conn, job.photo_id)
+            .await?
+            .map(|ph| ph.template_name)
+    };
+    let options = crate::print_options::options(&ctx.config, layout.as_deref());
     let req = PrintRequest {
         file,
         copies: job.copies.max(1) as u32,
         media: &media,
         title: token,
+        options: &options,
     };
     match printer.submit(&req).await {
         Ok(printer_job) => {
@@ -731,7 +741,13 @@ async fn load_job(ctx: &AppContext, id: i64) -> Result<PrintJob, PhotoError> {
         .ok_or_else(|| PhotoError::Store(StoreError::Invalid(format!("print job {id} vanished"))))
 }
 
-/// Follow a submitted job until the printer finishes it (or the time limit flags it).
+/// Marks the flag of a job stuck behind a printer error (resolved when the job prints after all).
+const STUCK: &str = "is stuck: the printer reports";
+
+/// Follow a submitted job until the printer finishes it (or the time limit flags it). A job
+/// still waiting while the printer reports a reason that stops printing (paper out, door
+/// open...) is flagged for staff with that reason at once, and still followed: if it prints
+/// once the printer is seen to, the flag is resolved.
 async fn wait_for(
     ctx: &AppContext,
     printer: &Printer,
@@ -742,6 +758,7 @@ async fn wait_for(
     let job = load_job(ctx, job_id).await?;
     let limit = chrono::Duration::seconds(ctx.config.printer.job_timeout_seconds as i64);
     let deadline = job.submitted_at.unwrap_or(job.updated_at) + limit;
+    let mut stuck_flagged = false;
     loop {
         match printer.job_state(printer_job).await {
             Ok(JobState::Done) => {
@@ -749,6 +766,19 @@ async fn wait_for(
                 let now = ctx.clock.now();
                 let mut tx = ctx.store.begin_write().await?;
                 if q::finish_job(&mut tx, job_id, now).await? {
+                    let stuck = q::open_flags(&mut tx)
+                        .await?
+                        .into_iter()
+                        .any(|f| f.payment_id == job.payment_id && f.reason.contains(STUCK));
+                    if stuck {
+                        q::resolve_flag(
+                            &mut tx,
+                            job.payment_id,
+                            "printed after the printer was seen to",
+                            now,
+                        )
+                        .await?;
+                    }
                     if q::current_roll(&mut tx).await?.is_none() {
                         q::insert_roll(
                             &mut tx,
@@ -781,6 +811,21 @@ async fn wait_for(
                 flag(&mut tx, job.payment_id, &reason, "reprint", now).await?;
                 tx.commit().await?;
                 return Ok(Outcome::Failed);
+            }
+            Ok(JobState::Pending) if !stuck_flagged => {
+                if let PrinterStatus::NotReady(why) = printer.status().await {
+                    let now = ctx.clock.now();
+                    let reason = format!(
+                        "printer job {printer_job} {STUCK} {why}. It prints once the printer is \
+                         seen to; if it cannot be, cancel the job in CUPS, then reprint or refund"
+                    );
+                    let mut tx = ctx.store.begin_write().await?;
+                    q::note_job(&mut tx, job_id, &reason, now).await?;
+                    flag(&mut tx, job.payment_id, &reason, "reprint", now).await?;
+                    tx.commit().await?;
+                    ctx.printer_status.clear().await;
+                    stuck_flagged = true;
+                }
             }
             Ok(JobState::Pending) | Err(_) => {}
         }
@@ -1092,7 +1137,8 @@ pub async fn readiness_now(ctx: &AppContext, copies: i64) -> Result<Readiness, P
 pub async fn readiness(ctx: &AppContext, copies: i64) -> Result<Readiness, PhotoError> {
     let printer = printer(ctx);
     let ttl = Duration::from_millis(ctx.config.printer.status_cache_ms);
-    let status = ctx.printer_status.get(&printer, ttl).await;
+    let seen = ctx.printer_status.get(&printer, ttl).await;
+    let status = seen.status;
     let roll = paper(ctx).await?;
     let pending = {
         let mut conn = ctx.store.pool().acquire().await?;
@@ -1113,6 +1159,8 @@ pub async fn readiness(ctx: &AppContext, copies: i64) -> Result<Readiness, Photo
         reason,
         printer: printer.describe(),
         printer_ready,
+        printer_warnings: seen.warnings,
+        printer_state: seen.state,
         paper_available: available,
         paper_roll_size: roll.roll_size,
     })

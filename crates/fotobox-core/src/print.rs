@@ -1,4 +1,5 @@
-//! The printer abstraction: CUPS through `lp`/`lpstat`, or a folder that receives each job as a
+//! The printer abstraction: CUPS through `lp`/`lpstat` (its state over IPP, see
+//! [`crate::printer_state`]), or a folder that receives each job as a
 //! file (the sandbox default). The queue logic (attempts, crash reconciliation) is in
 //! [`crate::photos`]; this module only talks to the printer.
 //!
@@ -12,7 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::config::sections::PrinterStateSource;
 use crate::config::{Config, PrinterKind};
+use crate::printer_state::PrinterState;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum PrintError {
@@ -27,6 +30,27 @@ pub enum PrintError {
 pub enum PrinterStatus {
     Ready,
     NotReady(String),
+}
+
+/// One look at the printer: whether it can print now, what staff should know although it
+/// can, and (CUPS) its state as reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observation {
+    pub status: PrinterStatus,
+    /// Warning reasons and low markers (printing goes on).
+    pub warnings: Vec<String>,
+    /// The CUPS queue's state, when it could be read.
+    pub state: Option<PrinterState>,
+}
+
+impl Observation {
+    fn plain(status: PrinterStatus) -> Observation {
+        Observation {
+            status,
+            warnings: Vec::new(),
+            state: None,
+        }
+    }
 }
 
 /// What the printer says about one job.
@@ -48,6 +72,8 @@ pub struct PrintRequest<'a> {
     pub media: &'a str,
     /// Job title; also the folder printer's file name.
     pub title: &'a str,
+    /// Extra `-o name=value` options (see [`crate::print_options`]).
+    pub options: &'a [(String, String)],
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +82,9 @@ pub struct CupsPrinter {
     pub lp: String,
     pub lpstat: String,
     pub timeout: Duration,
+    /// `host:port` of the scheduler (`-h` for `lp`/`lpstat`, the IPP address); empty: default.
+    pub server: String,
+    pub source: PrinterStateSource,
 }
 
 #[derive(Debug, Clone)]
@@ -82,6 +111,8 @@ impl Printer {
                 lp: p.lp_command.clone(),
                 lpstat: p.lpstat_command.clone(),
                 timeout: Duration::from_millis(p.command_timeout_ms),
+                server: p.cups_server.trim().to_string(),
+                source: p.state_source,
             }),
         }
     }
@@ -95,28 +126,14 @@ impl Printer {
     }
 
     pub async fn status(&self) -> PrinterStatus {
-        match self {
-            Printer::Cups(c) => c.status().await,
-            Printer::Folder(f) => f.status(),
-        }
+        self.observe().await.status
     }
 
-    /// The queue's state reasons as `lpstat -l -p NAME` lists them (its `Alerts:` line), `none`
-    /// left out. Always empty for the folder printer.
-    pub async fn state_reasons(&self) -> Result<Vec<String>, PrintError> {
+    /// Ask the printer now: can it print, what should staff know, its reported state.
+    pub async fn observe(&self) -> Observation {
         match self {
-            Printer::Cups(c) if !c.name.is_empty() => {
-                let args = vec!["-l".into(), "-p".into(), c.name.clone()];
-                let (ok, out, err) = run_blocking(c.lpstat.clone(), args, c.timeout).await?;
-                if !ok {
-                    return Err(PrintError::Command(format!(
-                        "lpstat failed: {}",
-                        first_line(&err)
-                    )));
-                }
-                Ok(parse_alerts(&out))
-            }
-            _ => Ok(Vec::new()),
+            Printer::Cups(c) => c.observe().await,
+            Printer::Folder(f) => Observation::plain(f.status()),
         }
     }
 
@@ -290,24 +307,80 @@ fn first_line(s: &str) -> String {
 }
 
 impl CupsPrinter {
-    async fn status(&self) -> PrinterStatus {
-        if self.name.is_empty() {
-            return PrinterStatus::NotReady("no printer configured (printer.name)".into());
+    /// `-h <server>` before `args` when a scheduler is configured.
+    fn with_server(&self, args: Vec<String>) -> Vec<String> {
+        if self.server.is_empty() {
+            return args;
         }
-        let args = vec![
+        let mut v = vec!["-h".to_string(), self.server.clone()];
+        v.extend(args);
+        v
+    }
+
+    async fn observe(&self) -> Observation {
+        if self.name.is_empty() {
+            return Observation::plain(PrinterStatus::NotReady(
+                "no printer configured (printer.name)".into(),
+            ));
+        }
+        let state = match self.source {
+            PrinterStateSource::Ipp => {
+                match crate::printer_state::query_ipp(&self.server, &self.name, self.timeout).await
+                {
+                    Ok(s) => s,
+                    Err(e) => {
+                        return Observation::plain(PrinterStatus::NotReady(format!(
+                            "printer {}: {e}",
+                            self.name
+                        )))
+                    }
+                }
+            }
+            PrinterStateSource::Lpstat => match self.lpstat_state().await {
+                Ok(s) => s,
+                Err(status) => return Observation::plain(status),
+            },
+        };
+        Observation {
+            status: match state.stop_reason(&self.name) {
+                Some(why) => PrinterStatus::NotReady(why),
+                None => PrinterStatus::Ready,
+            },
+            warnings: state.warnings(),
+            state: Some(state),
+        }
+    }
+
+    /// `lpstat -l -p NAME -a NAME`: paused, accepting, and the reasons of its `Alerts:` line.
+    async fn lpstat_state(&self) -> Result<PrinterState, PrinterStatus> {
+        let args = self.with_server(vec![
+            "-l".into(),
             "-p".into(),
             self.name.clone(),
             "-a".into(),
             self.name.clone(),
-        ];
-        let (ok, out, err) = match run_blocking(self.lpstat.clone(), args, self.timeout).await {
-            Ok(r) => r,
-            Err(e) => return PrinterStatus::NotReady(e.to_string()),
-        };
+        ]);
+        let (ok, out, err) = run_blocking(self.lpstat.clone(), args, self.timeout)
+            .await
+            .map_err(|e| PrinterStatus::NotReady(e.to_string()))?;
         if !ok {
-            return PrinterStatus::NotReady(format!("printer {}: {}", self.name, first_line(&err)));
+            return Err(PrinterStatus::NotReady(format!(
+                "printer {}: {}",
+                self.name,
+                first_line(&err)
+            )));
         }
-        parse_status(&self.name, &out)
+        if let PrinterStatus::NotReady(r) = parse_status(&self.name, &out) {
+            return Err(PrinterStatus::NotReady(r));
+        }
+        Ok(PrinterState {
+            state: "idle".into(),
+            accepting: true,
+            reasons: parse_alerts(&out),
+            message: String::new(),
+            markers: Vec::new(),
+            media_ready: Vec::new(),
+        })
     }
 
     async fn submit(&self, req: &PrintRequest<'_>) -> Result<String, PrintError> {
@@ -316,17 +389,24 @@ impl CupsPrinter {
                 "no printer configured (printer.name)".into(),
             ));
         }
-        let args = vec![
+        let mut args = vec![
             "-d".into(),
             self.name.clone(),
             "-n".into(),
             req.copies.to_string(),
             "-o".into(),
             format!("media={}", req.media),
+        ];
+        for (k, v) in req.options {
+            args.push("-o".into());
+            args.push(format!("{k}={v}"));
+        }
+        args.extend([
             "-t".into(),
             req.title.to_string(),
             req.file.display().to_string(),
-        ];
+        ]);
+        let args = self.with_server(args);
         let (ok, out, err) = run_blocking(self.lp.clone(), args, self.timeout).await?;
         if !ok {
             let msg = first_line(&err);
@@ -346,12 +426,12 @@ impl CupsPrinter {
 
     /// Job ids of this queue: `which` = `all`, `completed` or `not-completed`.
     async fn jobs(&self, which: &str) -> Result<Vec<String>, PrintError> {
-        let args = vec![
+        let args = self.with_server(vec![
             "-W".into(),
             which.to_string(),
             "-o".into(),
             self.name.clone(),
-        ];
+        ]);
         let (ok, out, err) = run_blocking(self.lpstat.clone(), args, self.timeout).await?;
         if !ok {
             return Err(PrintError::Command(format!(
@@ -460,21 +540,21 @@ mod tests {
 /// question at a time: callers that arrive while the printer is being asked wait for that answer.
 #[derive(Debug, Clone, Default)]
 pub struct StatusCache(
-    std::sync::Arc<tokio::sync::Mutex<Option<(std::time::Instant, PrinterStatus)>>>,
+    std::sync::Arc<tokio::sync::Mutex<Option<(std::time::Instant, Observation)>>>,
 );
 
 impl StatusCache {
-    /// The cached state when younger than `ttl`, else `printer`'s answer (cached).
-    pub async fn get(&self, printer: &Printer, ttl: std::time::Duration) -> PrinterStatus {
+    /// The cached observation when younger than `ttl`, else `printer`'s answer (cached).
+    pub async fn get(&self, printer: &Printer, ttl: std::time::Duration) -> Observation {
         let mut slot = self.0.lock().await;
-        if let Some((at, status)) = slot.as_ref() {
+        if let Some((at, seen)) = slot.as_ref() {
             if at.elapsed() < ttl {
-                return status.clone();
+                return seen.clone();
             }
         }
-        let status = printer.status().await;
-        *slot = Some((std::time::Instant::now(), status.clone()));
-        status
+        let seen = printer.observe().await;
+        *slot = Some((std::time::Instant::now(), seen.clone()));
+        seen
     }
 
     /// Forget the cached state (after a print job changed it).

@@ -600,7 +600,8 @@ fn http_get(addr: &str, path: &str) -> String {
 const LIVE_KEY: &str = "LivePaymeKey0123456789abcdefghijKLMN";
 const LIVE_SECRET: &str = "LiveClickSecret9f8e7d6c";
 
-/// A fake `lpstat` (queue present, accepting, no alerts) in `dir`.
+/// A fake `lpstat` (queue present, accepting, no alerts) in `dir` (the config reads the
+/// printer's state from it: `printer.state_source = "lpstat"`).
 fn fake_lpstat(dir: &Path) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let p = dir.join("lpstat");
@@ -645,7 +646,7 @@ fn live_config_file(data: &Path, complete: Option<(&Path, &str)>) -> PathBuf {
         text.push_str(&format!(
             "[fiscal]\nikpu_code = \"10899002001000000\"\npackage_code = \"1512443\"\nvat_percent = 12\n\
              title = \"Foto chop etish, dona\"\ntin = \"123456789\"\n\
-             [printer]\nname = \"Kiosk\"\nlpstat_command = \"{}\"\n",
+             [printer]\nname = \"Kiosk\"\nlpstat_command = \"{}\"\nstate_source = \"lpstat\"\n",
             lpstat.display()
         ));
         text = text.replace("[payme]", &format!("public_url = \"{url}\"\n[payme]"));

@@ -320,6 +320,24 @@ mod tests {
         assert_eq!(c.pricing.layouts, d.pricing.layouts);
         assert_eq!(c.pricing.extra_copy, d.pricing.extra_copy);
         assert_eq!(c.orders.ttl_seconds, d.orders.ttl_seconds);
+        assert_eq!(c.staff.language, d.staff.language);
+    }
+
+    #[test]
+    fn staff_language_defaults_to_uzbek_and_refuses_an_unknown_one() {
+        use crate::config::operations::StaffLanguage;
+        assert_eq!(Config::sandbox_default().staff.language, StaffLanguage::Uz);
+        let c = Config::from_toml("[staff]\nlanguage = \"ru\"\n").unwrap();
+        assert_eq!(c.staff.language, StaffLanguage::Ru);
+        let c = Config::load_with_env(None, &env(&[("FOTOBOX_STAFF_LANGUAGE", "en")])).unwrap();
+        assert_eq!(c.staff.language, StaffLanguage::En);
+        for bad in ["de", "UZ", "o'zbek", ""] {
+            let e = Config::from_toml(&format!("[staff]\nlanguage = \"{bad}\"\n")).unwrap_err();
+            let msg = e.to_string();
+            assert!(msg.starts_with("config key `staff.language`"), "{msg}");
+            assert!(msg.contains("`uz`, `ru`, `en`"), "{msg}");
+            assert!(!msg.contains('\n'), "{msg}");
+        }
     }
 
     #[test]

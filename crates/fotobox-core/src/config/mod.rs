@@ -17,7 +17,7 @@ pub use error::ConfigError;
 pub use fiscal::{FiscalConfig, PaymeFiscalAliases};
 pub use operations::{
     parse_hhmm, parse_offset, AlertsConfig, BackupConfig, ClickApiConfig, RetentionConfig,
-    ScheduleConfig, StaffConfig, TunnelConfig,
+    ScheduleConfig, StaffConfig, StaffLanguage, TunnelConfig,
 };
 pub use root::Config;
 pub use secret::Secret;

@@ -374,6 +374,22 @@ pub struct StaffConfig {
     /// Relative entries are under the data directory.
     #[serde(default = "default_export_dirs")]
     pub export_dirs: Vec<PathBuf>,
+    /// The panel's language until staff pick one on the pad (the browser remembers that choice).
+    #[serde(default)]
+    pub language: StaffLanguage,
+}
+
+/// `staff.language`: the languages the staff panel is translated into (ui/i18n/staff.*.js).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StaffLanguage {
+    /// O‘zbekcha (Latin script).
+    #[default]
+    Uz,
+    /// Русский.
+    Ru,
+    /// English.
+    En,
 }
 
 fn default_idle() -> u64 {
@@ -393,6 +409,7 @@ impl Default for StaffConfig {
             pin_hash: Secret::default(),
             idle_timeout_seconds: default_idle(),
             export_dirs: default_export_dirs(),
+            language: StaffLanguage::default(),
         }
     }
 }

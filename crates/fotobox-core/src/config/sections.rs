@@ -347,6 +347,29 @@ pub enum PrinterKind {
     Folder,
 }
 
+/// `[printer.layouts.<layout>]`: how one layout prints on this printer.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayoutPrintConfig {
+    /// CUPS media for this layout (wins over the layout file's `media` and `printer.media`).
+    #[serde(default)]
+    pub media: Option<String>,
+    /// `-o name=value` options for this layout (win over `printer.options`).
+    #[serde(default)]
+    pub options: std::collections::BTreeMap<String, String>,
+}
+
+/// Where the CUPS printer's state is read (`printer.state_source`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrinterStateSource {
+    /// IPP Get-Printer-Attributes from the scheduler (`printer.cups_server`).
+    #[default]
+    Ipp,
+    /// `lpstat -l -p NAME` (LC_ALL=C).
+    Lpstat,
+}
+
 /// `[printer]`: the printer, its paper roll and the print queue's retries.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -369,6 +392,26 @@ pub struct PrinterConfig {
     /// The `lpstat` program.
     #[serde(default = "default_lpstat")]
     pub lpstat_command: String,
+    /// The CUPS scheduler as `host:port` (the `CUPS_SERVER` that `lp` and `lpstat` get, and
+    /// where the printer's state is read over IPP). Empty: the CUPS default for `lp`/`lpstat`
+    /// and `localhost:631` for IPP.
+    #[serde(default)]
+    pub cups_server: String,
+    /// Where the printer's state comes from: `ipp` (Get-Printer-Attributes: printer-state,
+    /// printer-state-reasons, printer-state-message, marker levels, media-ready) or `lpstat`
+    /// (`lpstat -l -p`: enabled, accepting and the state reasons of its `Alerts:` line; for a
+    /// CUPS reachable only through its domain socket).
+    #[serde(default)]
+    pub state_source: PrinterStateSource,
+    /// Extra `-o name=value` options for every job (e.g. a driver's cut option), before the
+    /// layout's own `print_options`, which win for the same name.
+    #[serde(default)]
+    pub options: std::collections::BTreeMap<String, String>,
+    /// Per layout (by name): its media and extra options on this printer, e.g.
+    /// `[printer.layouts.strip-2x6] media = "w288h432-div2"` for two 2x6 strips cut from one
+    /// 4x6 sheet. See docs/printers.md.
+    #[serde(default)]
+    pub layouts: std::collections::BTreeMap<String, LayoutPrintConfig>,
     /// Prints on a full roll (e.g. 400 or 700).
     #[serde(default = "default_roll_size", deserialize_with = "de_u64")]
     pub paper_roll_size: u64,
@@ -430,6 +473,10 @@ impl Default for PrinterConfig {
             folder: default_print_folder(),
             lp_command: default_lp(),
             lpstat_command: default_lpstat(),
+            cups_server: String::new(),
+            state_source: PrinterStateSource::default(),
+            options: Default::default(),
+            layouts: Default::default(),
             paper_roll_size: default_roll_size(),
             max_attempts: default_max_attempts(),
             job_timeout_seconds: default_job_timeout(),

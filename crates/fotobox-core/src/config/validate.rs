@@ -121,6 +121,36 @@ impl Config {
                 "must be a media name such as 4x6 or w288h432",
             ));
         }
+        let server = self.printer.cups_server.trim();
+        if server.starts_with('-') || server.contains(char::is_whitespace) {
+            return Err(invalid(
+                "printer.cups_server",
+                "must be host:port (e.g. localhost:631), or empty for the CUPS default",
+            ));
+        }
+        if server.starts_with('/')
+            && self.printer.state_source == super::sections::PrinterStateSource::Ipp
+        {
+            return Err(invalid(
+                "printer.cups_server",
+                "a domain socket cannot be read over IPP: give host:port, or set \
+                 printer.state_source = \"lpstat\"",
+            ));
+        }
+        for (name, value) in &self.printer.options {
+            crate::print_options::check(name, value)
+                .map_err(|why| invalid("printer.options", format!("{name}: {why}")))?;
+        }
+        for (layout, lp) in &self.printer.layouts {
+            let key = format!("printer.layouts.{layout}");
+            if let Some(m) = &lp.media {
+                crate::print_options::check("media", m).map_err(|why| invalid(&key, why))?;
+            }
+            for (name, value) in &lp.options {
+                crate::print_options::check(name, value)
+                    .map_err(|why| invalid(&key, format!("{name}: {why}")))?;
+            }
+        }
         if self.printer.paper_roll_size == 0 || self.printer.paper_roll_size > 100_000 {
             return Err(invalid(
                 "printer.paper_roll_size",

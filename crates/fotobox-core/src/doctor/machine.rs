@@ -1,4 +1,4 @@
-//! The checks of the machine's state: the printer queue (through `lpstat`), the paper counter,
+//! The checks of the machine's state: the printer queue (its CUPS state, over IPP), the paper counter,
 //! disk space and where backups go, the clock, the staff PIN and whether the public URL answers.
 //! Each is bounded in time and reads only.
 
@@ -20,7 +20,7 @@ const REACH_TIMEOUT_MAX: Duration = Duration::from_secs(10);
 /// Longest wait for `timedatectl`.
 const CLOCK_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The CUPS queue: present, accepting, enabled and without error reasons. `None` for the
+/// The CUPS queue: present, accepting, enabled and without a state reason that stops printing. `None` for the
 /// folder printer or without a queue name (the settings' check reports that).
 pub async fn printer_queue(c: &Config, data_dir: &Path) -> Option<Check> {
     if c.printer.effective_kind(c.mode) != PrinterKind::Cups || c.printer.name.trim().is_empty() {
@@ -28,53 +28,29 @@ pub async fn printer_queue(c: &Config, data_dir: &Path) -> Option<Check> {
     }
     let name = c.printer.name.trim();
     let printer = Printer::from_config(c, data_dir);
-    if let PrinterStatus::NotReady(reason) = printer.status().await {
-        return Some(
+    let seen = printer.observe().await;
+    Some(match seen.status {
+        PrinterStatus::NotReady(reason) if seen.state.is_none() => {
             Check::machine("printer.queue", Status::Wrong, reason).fix(format!(
                 "switch the printer on and connect it; `lpstat -p {name}` shows the queue, \
                  `cupsenable {name}` and `cupsaccept {name}` open it"
-            )),
-        );
-    }
-    let reasons = match printer.state_reasons().await {
-        Ok(r) => r,
-        Err(e) => {
-            return Some(Check::machine(
-                "printer.queue",
-                Status::Warn,
-                format!("accepting jobs; its state reasons could not be read: {e}"),
             ))
         }
-    };
-    let errors: Vec<&str> = reasons
-        .iter()
-        .map(String::as_str)
-        .filter(|r| r.ends_with("-error") || r.starts_with("offline"))
-        .collect();
-    let warnings: Vec<&str> = reasons
-        .iter()
-        .map(String::as_str)
-        .filter(|r| r.ends_with("-warning"))
-        .collect();
-    Some(if !errors.is_empty() {
-        Check::machine(
-            "printer.queue",
-            Status::Wrong,
-            format!("queue {name} reports {}", errors.join(", ")),
-        )
-        .fix("see to the printer (paper, ribbon, cable, power), then `lpstat -l -p` until the errors are gone")
-    } else if !warnings.is_empty() {
-        Check::machine(
+        PrinterStatus::NotReady(reason) => Check::machine("printer.queue", Status::Wrong, reason)
+            .fix(format!(
+                "see to the printer (paper, ribbon, door, cable, power); `lpstat -l -p {name}` \
+                 shows its state reasons, `cupsenable {name}` resumes a paused queue"
+            )),
+        PrinterStatus::Ready if !seen.warnings.is_empty() => Check::machine(
             "printer.queue",
             Status::Warn,
-            format!("queue {name} reports {}", warnings.join(", ")),
-        )
-    } else {
-        Check::machine(
+            format!("queue {name} reports {}", seen.warnings.join(", ")),
+        ),
+        PrinterStatus::Ready => Check::machine(
             "printer.queue",
             Status::Ok,
-            format!("queue {name} present, accepting, no error reasons"),
-        )
+            format!("queue {name} present, accepting, nothing that stops printing"),
+        ),
     })
 }
 

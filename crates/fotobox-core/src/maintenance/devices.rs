@@ -1,7 +1,10 @@
 //! Device checks that raise and resolve staff alerts and feed `/healthz`:
 //! * the printer and its paper, from [`photos::readiness`] (every scheduler tick, and whenever
 //!   the kiosk page asks for readiness): `printer_error`, `paper_out` (no print left after queued
-//!   copies), `paper_low` (at most `alerts.paper_low_prints` left); the `printer` component;
+//!   copies), `paper_low` (at most `alerts.paper_low_prints` left), `printer_warning` (CUPS
+//!   reports `media-low`, `marker-supply-low` or another warning; printing goes on); the
+//!   `printer` component. `printer_error` follows the printer's own state reasons
+//!   ([`crate::printer_state`]): raised when one stops printing, resolved when they clear;
 //! * free disk space of the data and backup folders against `alerts.disk_min_free_mb`:
 //!   `disk_low` (every scheduler tick);
 //! * the camera, which only the kiosk page can see: a staff call with reason `camera` reports it
@@ -18,6 +21,7 @@ use crate::maintenance::state::Level;
 
 /// Alert keys of the conditions watched here.
 pub const PRINTER_ERROR: &str = "printer_error";
+pub const PRINTER_WARNING: &str = "printer_warning";
 pub const PAPER_OUT: &str = "paper_out";
 pub const PAPER_LOW: &str = "paper_low";
 pub const DISK_LOW: &str = "disk_low";
@@ -59,6 +63,19 @@ pub async fn observe_printer(ctx: &AppContext, r: &Readiness) {
         )
     });
     alerts::track(ctx, AlertKind::PaperLow, PAPER_LOW, low_msg.as_deref()).await;
+    let warn_msg = (r.printer_ready && !r.printer_warnings.is_empty()).then(|| {
+        format!(
+            "Printer warning: {}. Printing goes on; see to it soon.",
+            r.printer_warnings.join(", ")
+        )
+    });
+    alerts::track(
+        ctx,
+        AlertKind::Other(PRINTER_WARNING),
+        PRINTER_WARNING,
+        warn_msg.as_deref(),
+    )
+    .await;
 
     let (level, detail) = if !r.printer_ready {
         (
@@ -69,6 +86,11 @@ pub async fn observe_printer(ctx: &AppContext, r: &Readiness) {
         (Level::Down, format!("paper out ({left} prints left)"))
     } else if low {
         (Level::Degraded, format!("paper low: {left} prints left"))
+    } else if !r.printer_warnings.is_empty() {
+        (
+            Level::Degraded,
+            format!("{}; {left} prints left", r.printer_warnings.join(", ")),
+        )
     } else {
         (Level::Ok, format!("ready; {left} prints left"))
     };

@@ -6,6 +6,7 @@
 
 mod click_fake;
 mod common;
+mod cups_support;
 mod maintenance_support;
 mod payme_support;
 mod photos_support;
@@ -34,6 +35,7 @@ mod payme_statement;
 mod photos_download;
 mod photos_print;
 mod photos_resume;
+mod printer_cups;
 mod race;
 mod reconcile;
 mod refunds;

@@ -31,7 +31,11 @@ case "$*" in
   *"-W not-completed"*) list pending ;;
   *"-W completed"*) list completed ;;
   *"-W all"*) list completed; list pending ;;
-  *"-l -p "*) printf 'printer %s is idle.  enabled since Mon 01 Jan 2024\n\tAlerts: %s\n' "$3" "$(cat "$d/reasons" 2>/dev/null || echo none)" ;;
+  *"-l -p "*) name="$3"
+     if [ -e "$d/paused" ]; then printf 'printer %s disabled since Mon 01 Jan 2024 -\n\tPaused by staff\n' "$name"
+     else printf 'printer %s is idle.  enabled since Mon 01 Jan 2024\n' "$name"; fi
+     printf '\tAlerts: %s\n' "$(cat "$d/reasons" 2>/dev/null || echo none)"
+     printf '%s accepting requests since Mon 01 Jan 2024\n' "$name" ;;
   *) name="$2"
      if [ -e "$d/paused" ]; then printf 'printer %s disabled since Mon 01 Jan 2024 -\n\tPaused by staff\n' "$name"
      else printf 'printer %s is idle.  enabled since Mon 01 Jan 2024\n' "$name"; fi
@@ -57,10 +61,12 @@ impl FakeCups {
         FakeCups { dir }
     }
 
-    /// `[printer]` section using this fake (queue `Fake`, roll of `roll` prints).
+    /// `[printer]` section using this fake (queue `Fake`, roll of `roll` prints; its state from
+    /// `lpstat -l -p`, since the fake has no IPP).
     pub fn config(&self, roll: u64) -> String {
         format!(
             "[printer]\nkind = \"cups\"\nname = \"Fake\"\nlp_command = \"{d}/lp\"\nlpstat_command = \"{d}/lpstat\"\n\
+             state_source = \"lpstat\"\n\
              poll_ms = 20\njob_timeout_seconds = 3\nmax_attempts = 3\npaper_roll_size = {roll}\n",
             d = self.dir.path().display()
         )

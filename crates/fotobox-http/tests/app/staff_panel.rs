@@ -1259,3 +1259,17 @@ async fn provider_transactions_under_way_block_clear_and_a_forced_restore_alerts
     assert!(lost.message.contains("click:"), "{}", lost.message);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_pad_tells_the_page_its_default_language_from_the_config() {
+    // Unauthenticated, like the rest of the pad state: the PIN pad is shown before any login.
+    let app = TestApp::new().await;
+    let (s, pad) = send(app.api_without_key(), "GET", "/api/staff/pad", None, None).await;
+    assert_eq!(s, StatusCode::OK, "{pad}");
+    assert_eq!(pad["language"], "uz", "{pad}");
+    for lang in ["ru", "en"] {
+        let app = TestApp::with_extra(&format!("[staff]\nlanguage = \"{lang}\"\n")).await;
+        let (_, pad) = send(app.api_without_key(), "GET", "/api/staff/pad", None, None).await;
+        assert_eq!(pad["language"], lang, "{pad}");
+    }
+}
