@@ -2,6 +2,7 @@
 # End-to-end suites (called by scripts/test.sh after cargo test). Usage: scripts/e2e.sh [browser|staff|tauri|all]
 #   browser: the kiosk page served by `fotobox serve` (sandbox, temp data dir, port 0) in Debian's
 #            chromium through playwright-core, fake camera, payments through the simulators; then
+#            the sounds (the page's audio events, mute from the panel, quiet hours); then
 #            the staff panel (below)
 #   staff:   the staff panel's translation tables (node, no browser), then the panel against a
 #            seeded database once per language (uz, ru, en; STAFF_LANGS=ru for one)
@@ -26,6 +27,8 @@ cargo build --locked "${pkgs[@]}"
 if [ "$what" = browser ] || [ "$what" = all ]; then
   echo "== e2e: browser (chromium + playwright-core)"
   node --test --test-concurrency=1 e2e/browser.test.js
+  echo "== e2e: sound (chromium + playwright-core, the page's audio events)"
+  node --test --test-concurrency=1 e2e/sound.test.js
 fi
 if [ "$what" != tauri ]; then
   echo "== staff panel translations (node)"

@@ -9,6 +9,7 @@ import * as i18n from './i18n.js';
 import { timeouts, applyOverrides, fromUrl } from './config.js';
 import * as camera from './camera.js';
 import { lockDown } from './lockdown.js';
+import * as sound from './sound.js';
 
 const $ = (id) => document.getElementById(id);
 const t = i18n.t;
@@ -407,10 +408,11 @@ function countdown(sec) {
     let n = Math.max(1, Math.round(sec));
     el.hidden = false;
     el.textContent = String(n);
+    sound.play('beep');
     const step = (sec * 1000) / n;
     const id = setInterval(() => {
       n--;
-      if (n <= 0) { clearInterval(id); el.hidden = true; resolve(); } else el.textContent = String(n);
+      if (n <= 0) { clearInterval(id); el.hidden = true; resolve(); } else { el.textContent = String(n); sound.play('beep'); }
     }, step);
     timers.push(() => clearInterval(id));
   });
@@ -490,6 +492,7 @@ async function shootOne(session) {
   } catch {
     try { await camera.start(video, 3, 1500); blob = await camera.capture(video, S.info.camera_rotate || 0); } catch { staff('camera'); return; }
   }
+  sound.play('shutter');
   const flash = $('flash');
   flash.classList.remove('on'); void flash.offsetWidth; flash.classList.add('on');
   const img = $('shot-review');
@@ -666,6 +669,7 @@ async function boot() {
   lockDown();
   fromUrl();
   i18n.setLang(i18n.DEFAULT_LANG);
+  sound.init(); // js/sound.js follows the screens; app.js only adds the beep and the shutter
   await loadKioskKey();
   backend.onStatus((ev) => onStatus(ev, 'event'));
   $('btn-help').onclick = () => staff('help');
@@ -681,7 +685,7 @@ async function boot() {
     },
   });
   for (;;) {
-    try { S.info = await backend.info(); $('sandbox-mark').hidden = !sandbox(); break; } catch {
+    try { S.info = await backend.info(); $('sandbox-mark').hidden = !sandbox(); sound.configure(S.info.sound); break; } catch {
       document.body.classList.remove('booting');
       if (S.screen !== 'outofservice') go('outofservice', 'offline');
       await new Promise((r) => setTimeout(r, 2000));

@@ -19,6 +19,8 @@ import * as i18n from './staff-i18n.js';
 
 const { t, word } = i18n;
 
+import { loadSound, wireSound } from './staff-sound.js';
+
 const tauri = window.__TAURI__;
 const isTauri = !!(tauri && tauri.core && tauri.core.invoke);
 const PAD_IDLE_MS = 60_000;
@@ -575,6 +577,7 @@ async function loadSettings() {
   const h = await api('GET', '/api/staff/settings/history');
   $('#price-history').replaceChildren(...h.history.map((r) =>
     el('li', {}, t('set.history_entry', { time: localTime(r.created_at), actor: r.actor, layouts: r.layouts_json, extra: sum(r.extra_copy) }))));
+  await loadSound();
 }
 
 async function loadAudit() {
@@ -742,6 +745,7 @@ function wire() {
       await loadSettings();
     } catch (x) { result('#prices-result', x.message, true); }
   });
+  wireSound({ api, result });
   $('#pin-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     try { await api('POST', '/api/staff/pin', { new_pin: e.target.elements.new_pin.value }); e.target.reset(); result('#pin-result', t('set.pin_changed')); } catch (x) { result('#pin-result', x.message, true); }

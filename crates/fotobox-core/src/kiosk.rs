@@ -110,6 +110,8 @@ pub struct KioskInfo {
     pub camera_rotate: u64,
     /// The loopback API's address (filled by the Tauri shell; a browser page is served by it).
     pub api_url: Option<String>,
+    /// What may play now: volume, mute, quiet hours ([`crate::sound`]).
+    pub sound: crate::sound::KioskSound,
 }
 
 /// The layouts that are both priced and installed, in price order, at the current prices (the
@@ -155,6 +157,7 @@ pub async fn info(ctx: &AppContext) -> Result<KioskInfo, KioskError> {
         },
         order_ttl_seconds: cfg.orders.ttl_seconds,
         api_url: None,
+        sound: crate::sound::for_kiosk(ctx).await?,
     })
 }
 

@@ -56,6 +56,7 @@ pub fn routes() -> Router<AppContext> {
         .route("/api/staff/alerts/{id}/ack", post(ack_alert))
         .route("/api/staff/paper/reset", post(reset_paper))
         .route("/api/staff/settings/history", get(settings_history))
+        .route("/api/staff/sound", get(get_sound).put(put_sound))
         .route("/api/staff/pin", post(change_pin))
         .route("/api/staff/exit", post(exit))
         .layer(axum::middleware::from_fn(tauri_cors))
@@ -159,6 +160,26 @@ async fn put_settings(
 
 async fn settings_history(_: PanelAuth, State(ctx): State<AppContext>) -> R<Json<Value>> {
     Ok(Json(json!({"history": ctx.store.price_history(50).await?})))
+}
+
+// ---------------------------------------------------------------- sound
+
+async fn get_sound(
+    _: PanelAuth,
+    State(ctx): State<AppContext>,
+) -> R<Json<fotobox_core::sound::SoundView>> {
+    Ok(Json(fotobox_core::sound::view(&ctx).await?))
+}
+
+async fn put_sound(
+    PanelAuth(actor): PanelAuth,
+    State(ctx): State<AppContext>,
+    body: Result<ApiJson<fotobox_core::sound::SoundPatch>, ApiError>,
+) -> R<Json<fotobox_core::sound::SoundView>> {
+    let ApiJson(patch) = body?;
+    Ok(Json(
+        fotobox_core::sound::save(&ctx, actor.as_str(), &patch).await?,
+    ))
 }
 
 // ---------------------------------------------------------------- login

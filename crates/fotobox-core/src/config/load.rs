@@ -27,6 +27,7 @@ const ENV_SECTIONS: &[&str] = &[
     "tunnel",
     "alerts",
     "staff",
+    "sound",
 ];
 
 /// Environment variables that are not config keys.

@@ -10,6 +10,7 @@ pub mod operations;
 pub mod root;
 pub mod secret;
 pub mod sections;
+pub mod sound;
 pub mod validate;
 
 pub use error::ConfigError;
@@ -24,3 +25,4 @@ pub use sections::{
     CameraConfig, ClickConfig, DatabaseConfig, Mode, OrdersConfig, PaymeConfig, PhotosConfig,
     PriceValue, PricingConfig, PrinterConfig, PrinterKind, ServerConfig, MIN_STAFF_TOKEN_LEN,
 };
+pub use sound::SoundConfig;

@@ -13,6 +13,7 @@ use crate::config::sections::{
     CameraConfig, ClickConfig, DatabaseConfig, Mode, OrdersConfig, PaymeConfig, PhotosConfig,
     PricingConfig, PrinterConfig, ServerConfig,
 };
+use crate::config::sound::SoundConfig;
 
 /// The whole configuration, after defaults, file and environment.
 #[derive(Debug, Clone, Deserialize)]
@@ -58,6 +59,9 @@ pub struct Config {
     // The staff panel (crate::panel).
     #[serde(default)]
     pub staff: StaffConfig,
+    /// The kiosk's sounds (crate::sound).
+    #[serde(default)]
+    pub sound: SoundConfig,
 }
 
 impl Config {

@@ -11,6 +11,7 @@ use crate::config::sections::{MAX_REFUND_WINDOW_HOURS, MIN_STAFF_TOKEN_LEN};
 impl Config {
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         validate_staff(&self.staff)?;
+        self.sound.validate()?;
         if !self.server.api_addr.ip().is_loopback() && !self.server.allow_remote_api {
             return Err(invalid(
                 "server.api_addr",
