@@ -51,6 +51,9 @@ pub fn status_path(
 pub enum ClickApiError {
     #[error("the Click Merchant API is not configured (click.merchant_user_id, click.secret_key, click.service_id)")]
     NotConfigured,
+    /// Sandbox mode and `click.api.base_url` is Click's own server ([`allowed_in_mode`]).
+    #[error("sandbox mode: the Click Merchant API is called only at a test server named in click.api.base_url, never at Click's own")]
+    SandboxNotAllowed,
     #[error("order {0} not found")]
     NotFound(String),
     #[error("order {0} is not a Click order")]
@@ -66,7 +69,7 @@ pub enum ClickApiError {
 impl DomainError for ClickApiError {
     fn kind(&self) -> ErrorKind {
         match self {
-            ClickApiError::NotConfigured => ErrorKind::Invalid,
+            ClickApiError::NotConfigured | ClickApiError::SandboxNotAllowed => ErrorKind::Invalid,
             ClickApiError::NotFound(_) => ErrorKind::NotFound,
             ClickApiError::NotClick(_) => ErrorKind::Invalid,
             ClickApiError::Transport(_) => ErrorKind::Unavailable,
@@ -169,6 +172,9 @@ pub async fn check_status(ctx: &AppContext, order_id: &str) -> Result<StatusChec
     if !configured(ctx) {
         return Err(ClickApiError::NotConfigured);
     }
+    if !allowed_in_mode(ctx) {
+        return Err(ClickApiError::SandboxNotAllowed);
+    }
     let payment = ctx
         .store
         .payment_by_order_id(order_id)
@@ -263,7 +269,7 @@ pub async fn check_status(ctx: &AppContext, order_id: &str) -> Result<StatusChec
 /// that period, for a day.
 pub async fn auto_check(ctx: &AppContext) {
     let after = ctx.config.click.api.auto_check_after_secs;
-    if after == 0 || !configured(ctx) {
+    if after == 0 || !configured(ctx) || !allowed_in_mode(ctx) {
         return;
     }
     let now = ctx.clock.now();

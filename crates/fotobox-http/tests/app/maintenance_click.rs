@@ -200,6 +200,30 @@ async fn an_unknown_payment_is_recorded_without_alert_and_no_credentials_means_n
     assert_eq!(seen.requests.lock().unwrap().len(), 1);
 }
 
+/// A sandbox kiosk never asks Click's own server about an order (the customer's "I have paid" or
+/// the background check): only a test server named in `click.api.base_url`.
+#[tokio::test]
+async fn a_sandbox_kiosk_never_calls_clicks_own_merchant_api() {
+    let t = app(
+        "",
+        "[click.api]\nbase_url = \"https://api.click.uz/v2/merchant/\"\ntimeout_secs = 1\n",
+    )
+    .await;
+    assert!(t.ctx.config.mode.is_sandbox());
+    let o = t.order("click", "strip", 1).await;
+    let id = o["order_id"].as_str().unwrap();
+    let e = click_api::check_status(&t.ctx, id).await.unwrap_err();
+    assert!(
+        matches!(e, click_api::ClickApiError::SandboxNotAllowed),
+        "{e}"
+    );
+    let p = t.ctx.store.payment_by_order_id(id).await.unwrap().unwrap();
+    assert!(mq::last_status_check(t.ctx.store.pool(), p.id)
+        .await
+        .unwrap()
+        .is_none());
+}
+
 /// The window's command and a browser asking at the same moment: one check reaches Click, the
 /// other is told to wait (the limit is claimed atomically in the domain, shared by both doors).
 #[tokio::test]
