@@ -84,7 +84,8 @@ before(async () => {
     input: `${PIN}\n`, env, encoding: 'utf8',
   });
   assert.equal(set.status, 0, set.stderr);
-  driver = spawn(DRIVER, ['--port', String(port), '--native-port', String(nativePort)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: whatever it started (WebKitWebDriver, the app) can be ended with it.
+  driver = spawn(DRIVER, ['--port', String(port), '--native-port', String(nativePort)], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   driver.stdout.on('data', (b) => { driverLog += b; });
   driver.stderr.on('data', (b) => { driverLog += b; });
   await waitFor(() => fetch(`${base}/status`).then((r) => r.status < 500).catch(() => false), { timeout: 15000, what: 'tauri-driver' });
@@ -100,6 +101,15 @@ after(async () => {
   if (driver && driver.exitCode === null) {
     driver.kill('SIGTERM');
     await new Promise((r) => { driver.once('exit', r); setTimeout(r, 5000); });
+  }
+  // An app still running after its session ended would hold this file's output open (the run
+  // never ends): say so and end the whole group.
+  if (driver) {
+    try {
+      process.kill(-driver.pid, 0);
+      console.log('# the kiosk was still running after its WebDriver session ended: its process group is killed');
+      process.kill(-driver.pid, 'SIGKILL');
+    } catch { /* the group is gone: everything exited */ }
   }
   if (dataDir && !process.env.KEEP_DATA) rmSync(dataDir, { recursive: true, force: true });
 });
