@@ -104,6 +104,20 @@ impl TestApp {
         assert_eq!(status, StatusCode::OK, "{body}");
         body
     }
+
+    /// The staff panel's payment detail (`id`: the order id or the payment id).
+    pub async fn staff_payment(&self, id: &str) -> Value {
+        let (s, v) = send(
+            self.api(),
+            "GET",
+            &format!("/api/staff/payments/{id}"),
+            None,
+            Some(STAFF_TOKEN),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v
+    }
 }
 
 /// One request through a router with `oneshot`; returns status and JSON body (or Null).

@@ -17,19 +17,6 @@ use fotobox_core::fiscal::{click_job, receipts};
 use fotobox_store::maintenance::{list_alerts, AlertRow};
 use serde_json::{json, Value};
 
-async fn detail(app: &TestApp, id: &str) -> Value {
-    let (s, v) = send(
-        app.api(),
-        "GET",
-        &format!("/api/staff/payments/{id}"),
-        None,
-        Some(STAFF_TOKEN),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    v
-}
-
 async fn without_receipt(app: &TestApp) -> i64 {
     let (s, v) = send(
         app.api(),
@@ -200,7 +187,7 @@ async fn a_payme_sale_without_a_receipt_alerts_once_after_an_hour_until_the_rece
     let (order, payme_id) = paid_payme_postcard(&app).await;
 
     // Waiting for Payme's SetFiscalData: shown as such, counted, nothing for the customer.
-    let d = detail(&app, &order).await;
+    let d = app.staff_payment(&order).await;
     assert_eq!(d["receipt"]["provider"], "payme");
     assert_eq!(d["receipt"]["state"], "waiting");
     assert_eq!(d["receipt"]["url"], Value::Null);
@@ -235,7 +222,7 @@ async fn a_payme_sale_without_a_receipt_alerts_once_after_an_hour_until_the_rece
             "terminal_id": "EP000000000025", "fiscal_sign": "1", "date": "20261125120000"}}),
     )
     .await;
-    let d = detail(&app, &order).await;
+    let d = app.staff_payment(&order).await;
     assert_eq!(d["receipt"]["state"], "issued");
     assert_eq!(d["receipt"]["url"], qr);
     assert!(d["receipt"]["updated_at"].is_string());
@@ -267,7 +254,7 @@ async fn a_click_sale_shows_its_receipt_state_and_its_done_receipt_resolves_the_
     let app = app("", &extra).await;
     let (order, pid, paydoc) = paid_click(&app, 2).await;
     click_job::tick(&app.ctx).await;
-    let d = detail(&app, &order).await;
+    let d = app.staff_payment(&order).await;
     assert_eq!(
         (&d["receipt"]["provider"], &d["receipt"]["state"]),
         (&json!("click"), &json!("waiting"))
@@ -286,7 +273,7 @@ async fn a_click_sale_shows_its_receipt_state_and_its_done_receipt_resolves_the_
     click_job::tick(&app.ctx).await;
     let r = app.ctx.store.click_fiscal(pid).await.unwrap().unwrap();
     assert_eq!(r.state, "done");
-    let d = detail(&app, &order).await;
+    let d = app.staff_payment(&order).await;
     assert_eq!(d["receipt"]["state"], "submitted");
     assert_eq!(d["receipt"]["url"], receipt_url(paydoc));
     assert_eq!(without_receipt(&app).await, 0);
@@ -300,7 +287,7 @@ async fn orders_that_took_no_money_have_no_receipt() {
         .as_str()
         .unwrap()
         .to_string();
-    assert_eq!(detail(&app, &id).await["receipt"], Value::Null);
+    assert_eq!(app.staff_payment(&id).await["receipt"], Value::Null);
     assert_eq!(without_receipt(&app).await, 0);
     app.ctx.clock.advance(Span::hours(2));
     receipts::missing_tick(&app.ctx).await;

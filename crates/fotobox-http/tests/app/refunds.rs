@@ -85,19 +85,6 @@ async fn provider_refund(app: &TestApp, id: &str, confirm: &str) -> (StatusCode,
     .await
 }
 
-async fn detail(app: &TestApp, id: &str) -> Value {
-    let (s, v) = send(
-        app.api(),
-        "GET",
-        &format!("/api/staff/payments/{id}"),
-        None,
-        Some(STAFF_TOKEN),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    v
-}
-
 fn kinds(d: &Value) -> Vec<String> {
     d["events"]
         .as_array()
@@ -181,7 +168,7 @@ async fn a_click_refund_reverses_the_payment_with_a_signed_request_and_records_i
     );
 
     // Recorded with the payment: the request, Click's answer, the refund; audited.
-    let d = detail(&app, &id).await;
+    let d = app.staff_payment(&id).await;
     let k = kinds(&d);
     assert_eq!(
         &k[k.len() - 3..],
@@ -242,7 +229,7 @@ async fn a_click_refusal_keeps_the_order_paid_shows_clicks_reason_and_allows_a_r
     );
     assert!(text.contains("Mark refunded by hand"), "{text}");
     assert_eq!(seen.calls().len(), 1);
-    let d = detail(&app, &id).await;
+    let d = app.staff_payment(&id).await;
     assert_eq!(d["provider_refund"]["state"], "refused");
     assert!(kinds(&d).contains(&"click/reversal".to_string()));
     assert!(d["audit"][0]["detail_json"]
@@ -353,7 +340,7 @@ async fn sandbox_mode_never_calls_clicks_own_servers() {
     let p = payment(&app, &id).await;
     assert_eq!(p.status, "success");
     assert!(app.ctx.store.provider_refund(p.id).await.unwrap().is_none());
-    assert!(!kinds(&detail(&app, &id).await)
+    assert!(!kinds(&app.staff_payment(&id).await)
         .iter()
         .any(|k| k.contains("reversal")));
 }
@@ -418,7 +405,7 @@ async fn a_payme_cancel_of_a_printed_order_is_accepted_only_within_a_staff_refun
         text.contains("Payme Business") && text.contains(&pm),
         "{text}"
     );
-    let d = detail(&app, &id).await;
+    let d = app.staff_payment(&id).await;
     assert_eq!(d["provider_refund"]["window_open"], true);
     assert_eq!(d["audit"][0]["action"], "payme_refund_window");
 
@@ -495,7 +482,7 @@ async fn an_expired_refund_window_refuses_payme_again_until_staff_reopen_it() {
     assert_eq!(code, -31007);
     assert_eq!(payme_tx_state(&app, &pm).await, 2);
     assert_eq!(payment(&app, &id).await.status, "success");
-    let d = detail(&app, &id).await;
+    let d = app.staff_payment(&id).await;
     assert_eq!(d["provider_refund"]["window_open"], false);
     assert!(d["provider_refund"]["instructions"]
         .as_str()
