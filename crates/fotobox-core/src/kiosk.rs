@@ -161,6 +161,17 @@ pub async fn info(ctx: &AppContext) -> Result<KioskInfo, KioskError> {
     })
 }
 
+/// The installed layout named `layout`; `Missing` when there is none.
+async fn installed_layout(
+    ctx: &AppContext,
+    layout: &str,
+) -> Result<std::sync::Arc<fotobox_render::layouts::Layout>, KioskError> {
+    photos::layouts(ctx)
+        .await?
+        .get(layout)
+        .ok_or_else(|| KioskError::Missing(format!("layout {layout:?} is not installed")))
+}
+
 /// Longest side of the overlay part sent to the live view: the live view is at most about
 /// 1300 px on a 1920x1080 screen, and a frame's edge needs no more detail than that.
 pub const OVERLAY_MAX_SIDE: u32 = 1280;
@@ -173,10 +184,7 @@ pub async fn shot_overlay(
     layout: &str,
     shot: usize,
 ) -> Result<Vec<u8>, KioskError> {
-    let l = photos::layouts(ctx)
-        .await?
-        .get(layout)
-        .ok_or_else(|| KioskError::Missing(format!("layout {layout:?} is not installed")))?;
+    let l = installed_layout(ctx, layout).await?;
     let png = tokio::task::spawn_blocking(move || {
         fotobox_render::overlay::slot_overlay_png(&l, shot, OVERLAY_MAX_SIDE)
     })
@@ -196,10 +204,7 @@ pub const SAMPLE_MAX_SIDE: u32 = 900;
 /// (kept with the loaded layouts); the first time takes the composition slot, so a customer's
 /// print and a sample are never composed at the same time.
 pub async fn sample_print(ctx: &AppContext, layout: &str) -> Result<Vec<u8>, KioskError> {
-    let l = photos::layouts(ctx)
-        .await?
-        .get(layout)
-        .ok_or_else(|| KioskError::Missing(format!("layout {layout:?} is not installed")))?;
+    let l = installed_layout(ctx, layout).await?;
     let vars = photos::sample_text_vars(ctx);
     if let Some(jpeg) = ctx.samples.kept(layout, &vars, SAMPLE_MAX_SIDE) {
         return Ok(jpeg.as_ref().clone());

@@ -40,15 +40,10 @@ pub fn slot_overlay(layout: &Layout, shot: usize, max_side: u32) -> Option<RgbaI
     if part.pixels().all(|p| p.0[3] == 0) {
         return None;
     }
-    let max_side = max_side.max(1);
-    let longer = w.max(h);
-    if longer <= max_side {
+    let (nw, nh) = crate::resize::fit_within(w, h, max_side);
+    if (nw, nh) == (w, h) {
         return Some(part);
     }
-    let (nw, nh) = (
-        (u64::from(w) * u64::from(max_side) / u64::from(longer)).max(1) as u32,
-        (u64::from(h) * u64::from(max_side) / u64::from(longer)).max(1) as u32,
-    );
     Some(imageops::resize(&part, nw, nh, FilterType::Triangle))
 }
 

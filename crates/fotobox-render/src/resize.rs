@@ -17,6 +17,16 @@ pub fn cover_crop_box(sw: u32, sh: u32, w: u32, h: u32) -> (f64, f64, f64, f64) 
     }
 }
 
+/// `w` x `h` scaled down (never up) so its longer side is at most `max_side`, keeping the shape.
+pub fn fit_within(w: u32, h: u32, max_side: u32) -> (u32, u32) {
+    let (longer, max_side) = (w.max(h), max_side.max(1));
+    if longer <= max_side {
+        return (w, h);
+    }
+    let scale = |v: u32| (u64::from(v) * u64::from(max_side) / u64::from(longer)).max(1) as u32;
+    (scale(w), scale(h))
+}
+
 /// Cover-crop `src` to exactly `w` x `h` with `fast_image_resize` (Lanczos3, SIMD).
 pub fn cover_resize(src: &RgbImage, w: u32, h: u32) -> RgbImage {
     let mut resizer = fr::Resizer::new();

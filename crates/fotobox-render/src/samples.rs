@@ -133,14 +133,11 @@ pub fn sample_print(
         .map(|i| sample_shot(i, 640, 480))
         .collect();
     let full = compose::render(layout, &shots, vars)?;
-    let longer = full.width().max(full.height()).max(1);
-    let max_side = max_side.max(1);
-    let small = if longer > max_side {
-        let nw = (u64::from(full.width()) * u64::from(max_side) / u64::from(longer)).max(1) as u32;
-        let nh = (u64::from(full.height()) * u64::from(max_side) / u64::from(longer)).max(1) as u32;
-        imageops::resize(&full, nw, nh, imageops::FilterType::Triangle)
-    } else {
+    let (nw, nh) = crate::resize::fit_within(full.width(), full.height(), max_side);
+    let small = if (nw, nh) == full.dimensions() {
         full
+    } else {
+        imageops::resize(&full, nw, nh, imageops::FilterType::Triangle)
     };
     compose::encode_jpeg(&small, 82, 72)
 }
