@@ -1225,6 +1225,27 @@ pub async fn digital_copy(
     ctx: &AppContext,
     token: &str,
 ) -> Result<Option<DigitalCopy>, PhotoError> {
+    let Some((order_id, path)) = live_copy(ctx, token).await? else {
+        return Ok(None);
+    };
+    let Ok(jpeg) = tokio::fs::read(&path).await else {
+        return Ok(None);
+    };
+    Ok(Some(DigitalCopy { order_id, jpeg }))
+}
+
+/// The order id (reduced to `[A-Za-z0-9-]`, safe in a file name) of a live token whose composite
+/// is still there, without reading it (the copy's page only links to it); `None` as for
+/// [`digital_copy`].
+pub async fn digital_copy_order(
+    ctx: &AppContext,
+    token: &str,
+) -> Result<Option<String>, PhotoError> {
+    Ok(live_copy(ctx, token).await?.map(|(order_id, _)| order_id))
+}
+
+/// The token's order id and composite file, when the token is live and the file is there.
+async fn live_copy(ctx: &AppContext, token: &str) -> Result<Option<(String, PathBuf)>, PhotoError> {
     if !plausible_token(token) {
         return Ok(None);
     }
@@ -1233,18 +1254,18 @@ pub async fn digital_copy(
         return Ok(None);
     };
     drop(conn);
-    let Some(path) = d.composite_path else {
+    let Some(path) = d.composite_path.map(PathBuf::from) else {
         return Ok(None);
     };
-    let Ok(jpeg) = tokio::fs::read(&path).await else {
+    if !tokio::fs::metadata(&path).await.is_ok_and(|m| m.is_file()) {
         return Ok(None);
-    };
+    }
     let order_id = d
         .order_id
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
         .collect();
-    Ok(Some(DigitalCopy { order_id, jpeg }))
+    Ok(Some((order_id, path)))
 }
 
 /// Delete the shots and the composite of orders fulfilled more than `photos.keep_hours` ago

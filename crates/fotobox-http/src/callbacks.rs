@@ -120,18 +120,24 @@ async fn digital_copy(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
-    let Some(copy) = copy_for(&ctx, &token).await else {
-        return (StatusCode::NOT_FOUND, "not found").into_response();
-    };
-    if wants_page {
-        use fotobox_core::fiscal::receipts;
-        // "On its way" only where receipts are expected (a sandbox without [fiscal] gets none).
-        let receipt = receipts::for_order(&ctx, &copy.order_id)
-            .await
-            .filter(|r| r.url.is_some() || receipts::expected(&ctx));
-        return crate::copy_page::response(&token, &copy.order_id, receipt.as_ref());
+    if !wants_page {
+        return copy_photo(State(ctx), Path(token)).await;
     }
-    jpeg_response(copy, "inline")
+    // The page only links to the photo: the file is not read here.
+    let order_id = match photos::digital_copy_order(&ctx, &token).await {
+        Ok(Some(id)) => id,
+        Ok(None) => return (StatusCode::NOT_FOUND, "not found").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "download lookup failed");
+            return (StatusCode::NOT_FOUND, "not found").into_response();
+        }
+    };
+    use fotobox_core::fiscal::receipts;
+    // "On its way" only where receipts are expected (a sandbox without [fiscal] gets none).
+    let receipt = receipts::for_order(&ctx, &order_id)
+        .await
+        .filter(|r| r.url.is_some() || receipts::expected(&ctx));
+    crate::copy_page::response(&token, &order_id, receipt.as_ref())
 }
 
 /// `GET /p/{token}/photo.jpg`: the composite, shown in the page.
