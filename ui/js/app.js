@@ -81,15 +81,18 @@ const enter = {};
 
 // The attract loop: a sample print of each layout on sale, with its starting price, one after
 // another (composed once by the kiosk from drawn pictures, never customers' photos).
-const samples = new Map(); // layout name -> object URL, or null when it could not be made
-async function sampleUrl(name) {
-  if (!samples.has(name)) {
+// Images the kiosk makes once (sample prints, frames): key -> object URL, or null when there is
+// none or it could not be fetched. The page keeps them for its whole life.
+const images = new Map();
+async function imageUrl(key, fetchBlob) {
+  if (!images.has(key)) {
     let url = null;
-    try { url = URL.createObjectURL(await backend.samplePrint(name)); } catch { /* none */ }
-    samples.set(name, url);
+    try { url = URL.createObjectURL(await fetchBlob()); } catch { /* none */ }
+    images.set(key, url);
   }
-  return samples.get(name);
+  return images.get(key);
 }
+const sampleUrl = (name) => imageUrl(`sample/${name}`, () => backend.samplePrint(name));
 const SAMPLE_SECONDS = 8;
 function showcase() {
   const layouts = (S.info && S.info.layouts) || [];
@@ -454,7 +457,6 @@ function frameShot(i) {
 
 // The layout's overlay frame over the slot being framed (fetched once per layout and shot; a
 // layout without a frame there, or a failed fetch, just shows the bare picture).
-const frames = new Map(); // "layout/shot" -> object URL, or null when there is none
 async function showFrame(layout, shot) {
   const img = $('live-frame');
   img.hidden = true;
@@ -462,12 +464,7 @@ async function showFrame(layout, shot) {
   if (!layout || !layout.overlay) return;
   const key = `${layout.name}/${shot}`;
   img.dataset.want = key;
-  if (!frames.has(key)) {
-    let url = null;
-    try { url = URL.createObjectURL(await backend.shotOverlay(layout.name, shot)); } catch { /* none */ }
-    frames.set(key, url);
-  }
-  const url = frames.get(key);
+  const url = await imageUrl(`frame/${key}`, () => backend.shotOverlay(layout.name, shot));
   if (!url || img.dataset.want !== key || S.layout !== layout || S.screen !== 'shoot') return;
   img.src = url;
   img.dataset.frame = key;
