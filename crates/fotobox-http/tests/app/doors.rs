@@ -735,6 +735,42 @@ async fn hostile_requests_over_real_sockets_store_nothing_and_the_kiosk_keeps_an
         .await;
         assert_eq!(s, 403, "{path} for a rebinding host name");
     }
+    // Doors added with the receipts and the attract loop: the customer's copy page and its photo
+    // on the internet-facing listener (a guessed, short or traversing token is a plain 404), and
+    // the frame and sample images on the API listener (composing costs CPU: no key, no work).
+    for path in [
+        format!("/p/{}", "A".repeat(43)),
+        format!("/p/{}/photo.jpg", "A".repeat(43)),
+        format!("/p/{}/download", "A".repeat(43)),
+        "/p/..%2F..%2Fphotobooth.db/download".to_string(),
+        format!("/p/{}/photo.jpg", "A".repeat(10_000)),
+    ] {
+        let (s, _) = raw_http(
+            cb,
+            &format!("GET {path} HTTP/1.1\r\nHost: {cb}\r\nAccept: text/html"),
+            b"",
+        )
+        .await;
+        assert!(s == 404 || s == 414 || s == 431, "{path}: {s}");
+    }
+    for path in [
+        "/api/kiosk/layouts/postcard/sample",
+        "/api/kiosk/layouts/postcard/shots/0/overlay",
+    ] {
+        let (s, _) = raw_http(api, &format!("GET {path} HTTP/1.1\r\n{host}"), b"").await;
+        assert_eq!(s, 401, "{path}");
+    }
+    assert!(
+        app.ctx
+            .samples
+            .kept(
+                "postcard",
+                &fotobox_core::photos::sample_text_vars(&app.ctx),
+                fotobox_core::kiosk::SAMPLE_MAX_SIDE,
+            )
+            .is_none(),
+        "no sample was composed for a caller without the key"
+    );
     let refunds: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM provider_refunds")
         .fetch_one(app.ctx.store.pool())
         .await
