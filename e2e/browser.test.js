@@ -5,8 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { chromium } from 'playwright-core';
-import { startServe, artifactDir, CHROMIUM_ARGS, FAKE_CAMERA, printedFiles, waitFor } from './lib.js';
+import { startServe, artifactDir, launchChromium, printedFiles, waitFor } from './lib.js';
 
 const SHOTS = artifactDir('browser');
 for (const f of readdirSync(SHOTS)) if (f.endsWith('.png')) rmSync(join(SHOTS, f));
@@ -16,10 +15,7 @@ const timings = [];
 
 before(async () => {
   server = await startServe();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: [...CHROMIUM_ARGS, ...FAKE_CAMERA],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -457,7 +453,7 @@ test('Language switch: O\'zbekcha by default, Русский and English on ever
 });
 
 test('No camera: out of service before payment, no order created', async () => {
-  const noCam = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const noCam = await launchChromium({ camera: false });
   try {
     const before = (await server.call('GET', '/api/test')).body.payments_count;
     const page = await open('?fast=1', undefined, noCam);

@@ -13,6 +13,15 @@ export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic',
   '--disable-component-update', '--disable-sync', '--no-first-run'];
 export const FAKE_CAMERA = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
 
+/** The suites' chromium (`CHROMIUM` or Debian's), with Chromium's fake camera unless `camera` is false. */
+export async function launchChromium({ camera = true } = {}) {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: camera ? [...CHROMIUM_ARGS, ...FAKE_CAMERA] : CHROMIUM_ARGS,
+  });
+}
+
 export function artifactDir(sub) {
   const d = join(ARTIFACTS, sub);
   mkdirSync(d, { recursive: true });

@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { startServe, CHROMIUM_ARGS, FAKE_CAMERA, ROOT, sleep } from './lib.js';
+import { startServe, launchChromium, ROOT, sleep } from './lib.js';
 
 const PIN = '2468';
 
@@ -21,10 +20,7 @@ before(async () => {
   server = await startServe({ FOTOBOX_SOUND_QUIET_FROM: '00:00', FOTOBOX_SOUND_QUIET_TO: '00:00' });
   // No autoplay flag: the customer's first tap is the user activation Chromium's policy wants,
   // as on a real browser kiosk.
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: [...CHROMIUM_ARGS, ...FAKE_CAMERA],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

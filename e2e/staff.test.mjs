@@ -11,8 +11,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { startServe, artifactDir, CHROMIUM_ARGS, ROOT, waitFor } from './lib.js';
+import { startServe, artifactDir, launchChromium, ROOT, waitFor } from './lib.js';
 import uz from '../ui/i18n/staff.uz.js';
 import ru from '../ui/i18n/staff.ru.js';
 import en from '../ui/i18n/staff.en.js';
@@ -124,7 +123,7 @@ async function walk(t, lang) {
   const shots = artifactDir(`staff/${lang}`);
   const other = lang === 'ru' ? 'en' : 'ru';
   const server = await startServe({ FOTOBOX_SERVER_STAFF_TOKEN: TOKEN, FOTOBOX_STAFF_LANGUAGE: lang });
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await launchChromium({ camera: false });
   t.after(async () => { await browser.close(); await server.stop(); });
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on('pageerror', (e) => console.error('page error:', e.message));
