@@ -34,6 +34,7 @@ pub mod private_file;
 pub mod reconcile;
 pub mod refunds;
 pub mod sandbox;
+pub mod selftest;
 pub mod sound;
 pub mod staff;
 

@@ -1168,11 +1168,9 @@ fn tunnel_json(ctx: &AppContext) -> serde_json::Value {
     })
 }
 
-/// Below this print resolution a layout's smallest slot looks soft: the Devices page warns.
-pub const LOW_DPI: u32 = 200;
-
 /// The camera as the page reported it, the size of its last still and, per layout, the print
-/// resolution that still gives in the layout's smallest slot (a warning under [`LOW_DPI`]).
+/// resolution that still gives in the layout's smallest slot (a warning under
+/// [`crate::photos::LOW_DPI`]).
 async fn camera_json(ctx: &AppContext) -> serde_json::Value {
     let mut v = component_json(ctx, "camera");
     let still = ctx.maintenance.camera_still();
@@ -1180,18 +1178,10 @@ async fn camera_json(ctx: &AppContext) -> serde_json::Value {
         Some((w, h)) => serde_json::json!({"width": w, "height": h}),
         None => serde_json::Value::Null,
     };
-    let mut layouts = Vec::new();
-    if let (Some((w, h)), Ok(set)) = (still, crate::photos::layouts(ctx).await) {
-        for name in set.names() {
-            let Some(l) = set.get(&name) else { continue };
-            if let Some(dpi) = l.effective_dpi(w, h) {
-                layouts.push(serde_json::json!({
-                    "name": name, "title": l.title, "dpi": dpi, "print_dpi": l.dpi, "low": dpi < LOW_DPI,
-                }));
-            }
-        }
-    }
-    v["layouts"] = serde_json::Value::Array(layouts);
+    v["layouts"] = match (still, crate::photos::layouts(ctx).await) {
+        (Some((w, h)), Ok(set)) => serde_json::json!(crate::photos::still_dpis(&set, w, h)),
+        _ => serde_json::json!([]),
+    };
     v
 }
 

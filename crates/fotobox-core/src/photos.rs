@@ -779,16 +779,7 @@ async fn wait_for(
                         )
                         .await?;
                     }
-                    if q::current_roll(&mut tx).await?.is_none() {
-                        q::insert_roll(
-                            &mut tx,
-                            ctx.config.printer.paper_roll_size as i64,
-                            "initial",
-                            now,
-                        )
-                        .await?;
-                    }
-                    q::use_paper(&mut tx, job.copies).await?;
+                    take_paper(&mut tx, ctx, job.copies, now).await?;
                     pq::mark_fulfilled(&mut tx, job.payment_id, now).await?;
                     pq::insert_event(
                         &mut tx,
@@ -1079,6 +1070,60 @@ async fn resume_with(
 
 // ---------------------------------------------------------------------------------------------
 // Readiness and paper
+
+/// Count `copies` printed on the paper counter (starting a full roll of
+/// `printer.paper_roll_size` before the first refill); returns the prints left.
+pub(crate) async fn take_paper(
+    conn: &mut sqlx::SqliteConnection,
+    ctx: &AppContext,
+    copies: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<i64, StoreError> {
+    if q::current_roll(&mut *conn).await?.is_none() {
+        q::insert_roll(
+            &mut *conn,
+            ctx.config.printer.paper_roll_size as i64,
+            "initial",
+            now,
+        )
+        .await?;
+    }
+    q::use_paper(&mut *conn, copies).await?;
+    Ok(q::current_roll(conn).await?.map_or(0, |r| r.remaining))
+}
+
+/// Below this print resolution a layout's smallest slot looks soft: the Devices page warns.
+pub const LOW_DPI: u32 = 200;
+
+/// The print resolution a still of `w` x `h` gives in one layout's smallest slot.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StillDpi {
+    pub name: String,
+    pub title: String,
+    pub dpi: u32,
+    /// The layout's own print resolution.
+    pub print_dpi: u16,
+    /// Under [`LOW_DPI`].
+    pub low: bool,
+}
+
+/// [`StillDpi`] of every installed layout with slots, for a still of `w` x `h`.
+pub fn still_dpis(set: &layouts::LayoutSet, w: u32, h: u32) -> Vec<StillDpi> {
+    set.names()
+        .into_iter()
+        .filter_map(|name| {
+            let l = set.get(&name)?;
+            let dpi = l.effective_dpi(w, h)?;
+            Some(StillDpi {
+                title: l.title.clone(),
+                name,
+                dpi,
+                print_dpi: l.dpi,
+                low: dpi < LOW_DPI,
+            })
+        })
+        .collect()
+}
 
 /// The roll in the printer (a full one of `printer.paper_roll_size` before the first refill).
 pub async fn paper(ctx: &AppContext) -> Result<PaperRoll, PhotoError> {

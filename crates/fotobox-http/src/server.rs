@@ -43,6 +43,12 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, AppError> {
 pub async fn start(ctx: AppContext) -> Result<RunningServer, AppError> {
     fotobox_core::doctor::start_check(&ctx).await?;
     let lock = ServerLock::acquire(ctx.store.path())?;
+    // A staff self-test a stopped process left under way can no longer end: say so.
+    match fotobox_core::selftest::recover(&ctx).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(n, "self-tests interrupted by the restart marked failed"),
+        Err(e) => tracing::warn!(error = %e, "cannot mark interrupted self-tests"),
+    }
     if !ctx.config.server.api_addr.ip().is_loopback() {
         tracing::warn!(addr = %ctx.config.server.api_addr, "the API listener is not on loopback; staff endpoints still need the token");
     }

@@ -22,6 +22,7 @@ use crate::extract::{date_param, has_staff_token, ApiJson};
 use crate::guard::TAURI_ORIGINS;
 use fotobox_core::context::AppContext;
 use fotobox_core::panel::{self, Actor, Client, PanelError};
+use fotobox_core::selftest;
 use fotobox_store::model::{PaymentStatus, Provider};
 use fotobox_store::ListFilter;
 
@@ -55,6 +56,20 @@ pub fn routes() -> Router<AppContext> {
         .route("/api/staff/alerts", get(alerts))
         .route("/api/staff/alerts/{id}/ack", post(ack_alert))
         .route("/api/staff/paper/reset", post(reset_paper))
+        .route("/api/staff/selftest", get(self_tests))
+        .route("/api/staff/selftest/print", post(self_test_print))
+        .route(
+            "/api/staff/selftest/camera",
+            post(self_test_camera).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/api/staff/selftest/camera/failure",
+            post(self_test_camera_failed),
+        )
+        .route(
+            "/api/staff/selftest/payment-path",
+            post(self_test_payment_path),
+        )
         .route("/api/staff/settings/history", get(settings_history))
         .route("/api/staff/sound", get(get_sound).put(put_sound))
         .route("/api/staff/pin", post(change_pin))
@@ -577,6 +592,74 @@ async fn reset_paper(
     let b = body.map(|ApiJson(b)| b).unwrap_or_default();
     panel::reset_paper(&ctx, actor, b.roll_size).await?;
     Ok(Json(panel::devices(&ctx).await?))
+}
+
+/// The newest self-test of each kind, and the camera's mounting (the panel turns its still).
+async fn self_tests(_: PanelAuth, State(ctx): State<AppContext>) -> R<Json<Value>> {
+    Ok(Json(json!({
+        "tests": selftest::latest(&ctx).await?,
+        "camera_rotate": ctx.config.camera.rotate,
+    })))
+}
+
+/// Start a test print: 202 with the run (`running`, or already `failed` when no print can come
+/// out now); 409 while one is under way.
+async fn self_test_print(
+    PanelAuth(actor): PanelAuth,
+    State(ctx): State<AppContext>,
+) -> R<Response> {
+    let run = selftest::start_print(&ctx, actor).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({"test": run}))).into_response())
+}
+
+/// `?ms=`: how long the page took to get the still.
+#[derive(Debug, Deserialize)]
+struct CaptureQuery {
+    ms: Option<u64>,
+}
+
+/// The camera test's still (a JPEG body), read under the shot cap in one of the upload slots
+/// after the caller is known.
+async fn self_test_camera(
+    PanelAuth(actor): PanelAuth,
+    State(ctx): State<AppContext>,
+    Query(q): Query<CaptureQuery>,
+    body: axum::body::Body,
+) -> R<Json<Value>> {
+    let _slot = ctx.heavy.upload().await;
+    let bytes = axum::body::to_bytes(body, fotobox_core::kiosk::MAX_SHOT_BYTES)
+        .await
+        .map_err(|_| ApiError::invalid("the picture is too large or its upload was cut off"))?;
+    let run = selftest::camera(&ctx, actor, &bytes, q.ms).await?;
+    Ok(Json(json!({"test": run})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CameraFailure {
+    error: String,
+    #[serde(default)]
+    ms: Option<u64>,
+}
+
+/// The page could not get a still (no camera, permission refused).
+async fn self_test_camera_failed(
+    PanelAuth(actor): PanelAuth,
+    State(ctx): State<AppContext>,
+    body: Result<ApiJson<CameraFailure>, ApiError>,
+) -> R<Json<Value>> {
+    let ApiJson(b) = body?;
+    let run = selftest::camera_failed(&ctx, actor, &b.error, b.ms).await?;
+    Ok(Json(json!({"test": run})))
+}
+
+/// The public URL's health round trip through the tunnel, now.
+async fn self_test_payment_path(
+    PanelAuth(actor): PanelAuth,
+    State(ctx): State<AppContext>,
+) -> R<Json<Value>> {
+    let run = selftest::payment_path(&ctx, actor).await?;
+    Ok(Json(json!({"test": run})))
 }
 
 #[derive(Debug, Deserialize)]

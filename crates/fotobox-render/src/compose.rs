@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use ab_glyph::{point, Font, PxScale, ScaleFont};
+use ab_glyph::{point, Font, FontArc, PxScale, ScaleFont};
 use image::codecs::jpeg::{JpegEncoder, PixelDensity};
 use image::{Rgb, RgbImage, RgbaImage};
 
@@ -159,7 +159,7 @@ pub fn render(
 }
 
 /// Copy `img` into `canvas` at (`x`, `y`), row by row (clipped to the canvas).
-fn blit(canvas: &mut RgbImage, img: &RgbImage, x: u32, y: u32) {
+pub fn blit(canvas: &mut RgbImage, img: &RgbImage, x: u32, y: u32) {
     let cw = canvas.width() as usize;
     let ch = canvas.height() as usize;
     let (x, y) = (x as usize, y as usize);
@@ -198,9 +198,13 @@ fn draw_overlay(canvas: &mut RgbImage, overlay: &RgbaImage) {
 }
 
 fn draw_text(canvas: &mut RgbImage, layout: &Layout, line: &TextLine, text: &str) {
-    let font = &layout.font;
+    draw_line(canvas, &layout.font, line, text);
+}
+
+/// Draw `text` on one line with kerning, in `font`, where and how `line` says (its own text is
+/// not used), clipped to the canvas.
+pub fn draw_line(canvas: &mut RgbImage, font: &FontArc, line: &TextLine, text: &str) {
     let scaled = font.as_scaled(PxScale::from(line.size));
-    // Lay out on one line with kerning.
     let mut glyphs = Vec::new();
     let mut caret = 0.0f32;
     let mut prev = None;

@@ -128,18 +128,26 @@ pub fn sample_print(
     vars: &TextVars,
     max_side: u32,
 ) -> Result<Vec<u8>, ComposeError> {
+    compose::encode_jpeg(&sample_image(layout, vars, max_side)?, 82, 72)
+}
+
+/// `layout` composed from the sample pictures, scaled so its longer side is at most `max_side`.
+pub fn sample_image(
+    layout: &Layout,
+    vars: &TextVars,
+    max_side: u32,
+) -> Result<RgbImage, ComposeError> {
     let shots: Vec<RgbImage> = (0..layout.shots)
         // The print is shown at a fraction of its size: small pictures are enough.
         .map(|i| sample_shot(i, 640, 480))
         .collect();
     let full = compose::render(layout, &shots, vars)?;
     let (nw, nh) = crate::resize::fit_within(full.width(), full.height(), max_side);
-    let small = if (nw, nh) == full.dimensions() {
+    Ok(if (nw, nh) == full.dimensions() {
         full
     } else {
         imageops::resize(&full, nw, nh, imageops::FilterType::Triangle)
-    };
-    compose::encode_jpeg(&small, 82, 72)
+    })
 }
 
 /// Sample prints by layout, text and size, composed once each (a few layouts, a new date each

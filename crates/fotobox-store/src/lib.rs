@@ -20,6 +20,7 @@ pub mod pool;
 pub mod reconcile;
 pub mod refunds;
 pub mod replay;
+pub mod self_tests;
 pub mod staff;
 pub mod writable;
 

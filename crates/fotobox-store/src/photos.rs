@@ -160,13 +160,14 @@ pub async fn active_jobs(conn: &mut SqliteConnection) -> Result<Vec<PrintJob>> {
     .await?)
 }
 
-/// Printer job ids recorded by jobs other than `except`.
+/// Printer job ids recorded by print jobs other than `except`, and by staff test prints.
 pub async fn owned_printer_job_ids(
     conn: &mut SqliteConnection,
     except: i64,
 ) -> Result<Vec<String>> {
     let rows: Vec<(String,)> = sqlx::query_as(
-        "SELECT printer_job_id FROM print_jobs WHERE printer_job_id IS NOT NULL AND id != ?",
+        "SELECT printer_job_id FROM print_jobs WHERE printer_job_id IS NOT NULL AND id != ?
+         UNION SELECT printer_job FROM self_tests WHERE printer_job IS NOT NULL",
     )
     .bind(except)
     .fetch_all(conn)

@@ -88,6 +88,7 @@ const NOT_RESTORED: &[&str] = &[
     "staff_audit",
     "staff_prices",
     "photo_pipeline_meta",
+    "self_tests",
 ];
 
 pub async fn insert_audit(

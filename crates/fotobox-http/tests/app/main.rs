@@ -39,6 +39,7 @@ mod printer_cups;
 mod race;
 mod reconcile;
 mod refunds;
+mod selftest;
 mod sound;
 mod staff_panel;
 mod staff_reprint;
