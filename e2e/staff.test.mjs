@@ -123,7 +123,8 @@ async function walk(t, lang) {
   const shots = artifactDir(`staff/${lang}`);
   const other = lang === 'ru' ? 'en' : 'ru';
   const server = await startServe({ FOTOBOX_SERVER_STAFF_TOKEN: TOKEN, FOTOBOX_STAFF_LANGUAGE: lang });
-  const browser = await launchChromium({ camera: false });
+  // Chromium's fake camera: the Devices page's camera test takes a still from it.
+  const browser = await launchChromium();
   t.after(async () => { await browser.close(); await server.stop(); });
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on('pageerror', (e) => console.error('page error:', e.message));
@@ -364,6 +365,28 @@ async function walk(t, lang) {
     await page.click('#vacuum');
     await waitFor(async () => Tre(lang, 'dev.vacuumed').test(await page.textContent('#vacuum-result')), { what: 'vacuum' });
     await page.screenshot({ path: join(shots, '11-devices.png'), fullPage: true });
+    // Self-test: all three from one button. The sandbox prints into its folder printer, the
+    // camera is Chromium's fake one, and a sandbox kiosk has no public URL to test.
+    const paperBefore = (await staffApi(server, 'GET', '/api/staff/devices')).body.paper.available;
+    await page.click('#st-all');
+    const row = (k) => page.getAttribute(`#t-selftest tr[data-kind="${k}"]`, 'data-state');
+    await waitFor(async () => {
+      const states = await Promise.all(['print', 'camera', 'payment_path'].map(row));
+      return states.every((x) => x && x !== 'none' && x !== 'running') && !(await page.isDisabled('#st-all'));
+    }, { what: 'self-tests', timeout: 60000 });
+    assert.equal(await row('print'), 'passed', await page.textContent('#t-selftest'));
+    assert.ok(['passed', 'warning'].includes(await row('camera')), await page.textContent('#t-selftest'));
+    assert.equal(await row('payment_path'), 'skipped');
+    assert.equal(await page.textContent('#t-selftest tr[data-kind="print"] td:nth-child(2)'), T(lang, 'st.passed'));
+    assert.ok(Tre(lang, 'st.when').test(await page.textContent('#t-selftest tr[data-kind="print"] td:nth-child(4)')));
+    assert.ok(await page.isVisible('#st-still-img'));
+    const size = await page.textContent('#st-still-size');
+    assert.ok(Tre(lang, 'st.still_size').test(size), size);
+    const tests = (await staffApi(server, 'GET', '/api/staff/selftest')).body.tests;
+    const cam = tests.find((x) => x.kind === 'camera');
+    assert.ok(size.includes(`${cam.detail.width}×${cam.detail.height}`), `${size} vs ${JSON.stringify(cam.detail)}`);
+    assert.equal((await staffApi(server, 'GET', '/api/staff/devices')).body.paper.available, paperBefore - 1);
+    await page.screenshot({ path: join(shots, '11c-self-test.png'), fullPage: true });
     await page.click('#tabs [data-page="alerts"]');
     await page.waitForSelector('body[data-loaded="alerts"]');
     assert.ok(await page.isVisible('#t-alerts'));

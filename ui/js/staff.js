@@ -46,8 +46,10 @@ async function api(method, path, body, bearer) {
   const headers = {};
   const token = bearer || (session && session.token);
   if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const r = await fetch(API + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  // A Blob (the camera test's still) goes as it is, anything else as JSON.
+  const raw = body instanceof Blob;
+  if (body !== undefined) headers['content-type'] = raw ? (body.type || 'application/octet-stream') : 'application/json';
+  const r = await fetch(API + path, { method, headers, body: body === undefined || raw ? body : JSON.stringify(body) });
   let data = null;
   try { data = await r.json(); } catch { /* empty */ }
   if (!r.ok) {
@@ -525,6 +527,84 @@ async function loadDevices() {
     : t('dev.sup_none');
   $('#tunnel-log').textContent = (sup.log || []).join('\n');
   $('#tunnel-log').hidden = !(sup.log || []).length;
+  await loadSelfTests();
+}
+
+// ------------------------------------------------------------------ self-tests
+// Test print (followed by the server until the printer finishes it: polled here), camera test
+// (this page takes the still, the server reads its size), payment path (the public URL's round
+// trip). Results come from the server with its own wording of the detail.
+
+const ST_KINDS = ['print', 'camera', 'payment_path'];
+let stPoll = null;
+let cameraRotate = 0;
+
+async function loadSelfTests() {
+  clearTimeout(stPoll);
+  const r = await api('GET', '/api/staff/selftest');
+  cameraRotate = r.camera_rotate || 0;
+  const by = Object.fromEntries(r.tests.map((x) => [x.kind, x]));
+  $('#t-selftest tbody').replaceChildren(...ST_KINDS.map((k) => {
+    const x = by[k];
+    const st = x ? x.state : 'none';
+    const when = !x ? '' : x.finished_at
+      ? t('st.when', { time: localTime(x.finished_at), secs: i18n.dec((x.duration_ms || 0) / 1000, 1) })
+      : t('st.since', { time: localTime(x.started_at) });
+    return el('tr', { 'data-kind': k, 'data-state': st },
+      el('td', { class: 'key' }, t(`st.kind.${k}`)),
+      el('td', { class: `st-${st}` }, word('st', st)),
+      el('td', {}, x ? x.summary : ''),
+      el('td', {}, when));
+  }));
+  for (const b of $$('#st-buttons [data-kind]')) b.disabled = !!(by[b.dataset.kind] && by[b.dataset.kind].state === 'running');
+  if (r.tests.some((x) => x.state === 'running') && document.body.dataset.page === 'devices') {
+    stPoll = setTimeout(() => loadSelfTests().catch(() => {}), 1000);
+  }
+}
+
+async function cameraTest() {
+  const cam = await import('./camera.js');
+  const video = $('#st-video');
+  const t0 = performance.now();
+  let blob;
+  try {
+    await cam.start(video, 1, 0);
+    blob = await cam.capture(video, cameraRotate);
+  } catch (e) {
+    const error = e && e.name ? `${e.name}: ${e.message}` : String(e);
+    await api('POST', '/api/staff/selftest/camera/failure', { error, ms: Math.round(performance.now() - t0) });
+    return;
+  } finally {
+    cam.stop();
+    video.srcObject = null;
+  }
+  const ms = Math.round(performance.now() - t0);
+  const r = await api('POST', `/api/staff/selftest/camera?ms=${ms}`, blob);
+  const img = $('#st-still-img');
+  if (img.src) URL.revokeObjectURL(img.src);
+  img.src = URL.createObjectURL(blob);
+  $('#st-still-size').textContent = t('st.still_size', { width: r.test.detail.width, height: r.test.detail.height, ms });
+  $('#st-still').hidden = false;
+}
+
+async function runSelfTest(kind) {
+  if (kind === 'print') await api('POST', '/api/staff/selftest/print');
+  else if (kind === 'camera') await cameraTest();
+  else await api('POST', '/api/staff/selftest/payment-path');
+}
+
+async function runSelfTests(kinds) {
+  for (const b of $$('#st-buttons button')) b.disabled = true;
+  try {
+    for (const k of kinds) {
+      try { await runSelfTest(k); } catch (x) { toast(x.message, true); }
+      await loadSelfTests();
+    }
+  } finally {
+    $('#st-all').disabled = false;
+    // The camera and printer rows above follow what the tests found.
+    await loadDevices().catch(() => {});
+  }
 }
 
 // ------------------------------------------------------------------ alerts
@@ -688,6 +768,8 @@ function wire() {
     } catch (x) { result('#export-result', x.message, true); }
   });
 
+  $('#st-all').addEventListener('click', () => runSelfTests(ST_KINDS));
+  for (const b of $$('#st-buttons [data-kind]')) b.addEventListener('click', () => runSelfTests([b.dataset.kind]));
   $('#vacuum').addEventListener('click', async () => {
     const b = $('#vacuum');
     b.disabled = true;
