@@ -105,6 +105,16 @@ impl TestApp {
         body
     }
 
+    /// A request with the staff token through the API router.
+    pub async fn as_staff(
+        &self,
+        method: &str,
+        uri: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        send(self.api(), method, uri, body, Some(STAFF_TOKEN)).await
+    }
+
     /// The staff panel's payment detail (`id`: the order id or the payment id).
     pub async fn staff_payment(&self, id: &str) -> Value {
         let (s, v) = send(

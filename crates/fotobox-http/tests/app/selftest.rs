@@ -20,14 +20,7 @@ use fotobox_core::photos;
 async fn print_result(app: &TestApp, secs: u64) -> Value {
     let until = Instant::now() + Duration::from_secs(secs);
     loop {
-        let (s, v) = send(
-            app.api(),
-            "GET",
-            "/api/staff/selftest",
-            None,
-            Some(STAFF_TOKEN),
-        )
-        .await;
+        let (s, v) = app.as_staff("GET", "/api/staff/selftest", None).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         let print = v["tests"]
             .as_array()
@@ -52,14 +45,8 @@ async fn audit_count(app: &TestApp, action: &str) -> i64 {
 }
 
 async fn start_print(app: &TestApp) -> (StatusCode, Value) {
-    send(
-        app.api(),
-        "POST",
-        "/api/staff/selftest/print",
-        None,
-        Some(STAFF_TOKEN),
-    )
-    .await
+    app.as_staff("POST", "/api/staff/selftest/print", None)
+        .await
 }
 
 #[tokio::test]
@@ -273,14 +260,13 @@ async fn the_camera_test_refuses_what_is_not_a_picture_or_not_from_staff_and_rec
     assert_eq!(app.ctx.maintenance.camera_still(), None);
 
     // The page could not open the camera: recorded as failed with the page's reason.
-    let (s, v) = send(
-        app.api(),
-        "POST",
-        "/api/staff/selftest/camera/failure",
-        Some(serde_json::json!({"error": "NotAllowedError: permission denied\n", "ms": 12})),
-        Some(STAFF_TOKEN),
-    )
-    .await;
+    let (s, v) = app
+        .as_staff(
+            "POST",
+            "/api/staff/selftest/camera/failure",
+            Some(serde_json::json!({"error": "NotAllowedError: permission denied\n", "ms": 12})),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["test"]["state"], "failed");
     assert_eq!(
@@ -299,14 +285,9 @@ async fn the_payment_path_test_times_the_public_urls_round_trip() {
         "",
     )
     .await;
-    let (s, v) = send(
-        app.api(),
-        "POST",
-        "/api/staff/selftest/payment-path",
-        None,
-        Some(STAFF_TOKEN),
-    )
-    .await;
+    let (s, v) = app
+        .as_staff("POST", "/api/staff/selftest/payment-path", None)
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["test"]["state"], "passed", "{v}");
     assert!(v["test"]["detail"]["latency_ms"].is_u64());
@@ -320,14 +301,9 @@ async fn the_payment_path_test_times_the_public_urls_round_trip() {
     server.shutdown().await;
 
     // Nothing answers there now: failed, with the reason.
-    let (_, v) = send(
-        app.api(),
-        "POST",
-        "/api/staff/selftest/payment-path",
-        None,
-        Some(STAFF_TOKEN),
-    )
-    .await;
+    let (_, v) = app
+        .as_staff("POST", "/api/staff/selftest/payment-path", None)
+        .await;
     assert_eq!(v["test"]["state"], "failed", "{v}");
     let summary = v["test"]["summary"].as_str().unwrap();
     assert!(summary.contains("cannot connect"), "{summary}");
@@ -335,13 +311,8 @@ async fn the_payment_path_test_times_the_public_urls_round_trip() {
 
     // No public URL (a sandbox kiosk): nothing to test.
     let plain = TestApp::new().await;
-    let (_, v) = send(
-        plain.api(),
-        "POST",
-        "/api/staff/selftest/payment-path",
-        None,
-        Some(STAFF_TOKEN),
-    )
-    .await;
+    let (_, v) = plain
+        .as_staff("POST", "/api/staff/selftest/payment-path", None)
+        .await;
     assert_eq!(v["test"]["state"], "skipped", "{v}");
 }
