@@ -1,6 +1,8 @@
 //! Compositing benchmark: 4 shots of 1920x1080 into a 4x6 layout at 300 dpi (1200x1800), with
 //! `fast_image_resize` (what the kiosk uses) and with a plain `image` resize for comparison.
 //! Budget: under 300 ms for the whole render + JPEG encode on the 2-core kiosk machine.
+//! Also the staff's test print: the calibration sheet with every built-in layout, drawn and
+//! encoded (no budget: staff wait for the printer anyway).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use fotobox_render::compose::{self, TextVars};
@@ -59,6 +61,25 @@ fn bench(c: &mut Criterion) {
                     s, slot.w, slot.h,
                 ));
             }
+        })
+    });
+    let layouts: Vec<_> = set.names().iter().filter_map(|n| set.get(n)).collect();
+    let lines = vec![
+        "Fotobox test print".to_string(),
+        "2026-11-29 23:40".to_string(),
+    ];
+    g.bench_function("calibration_sheet_1200x1800_and_jpeg", |b| {
+        b.iter(|| {
+            let spec = fotobox_render::calibration::SheetSpec {
+                width: 1200,
+                height: 1800,
+                dpi: 300,
+                lines: &lines,
+                layouts: &layouts,
+                vars: &vars,
+            };
+            let img = fotobox_render::calibration::calibration_sheet(&spec).expect("sheet");
+            compose::encode_jpeg(&img, 95, 300).expect("jpeg")
         })
     });
     let img = compose::render(&grid, &shots, &vars).expect("render");
