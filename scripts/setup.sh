@@ -3,7 +3,8 @@
 #   headless: only the Rust toolchain check (the core and `fotobox` need no system libraries)
 #   kiosk:    + WebKitGTK for the Tauri window, dpkg-dev for scripts/package.sh
 #   test:     + Xvfb, WebKitWebDriver, Chromium, the npm test tools, and CUPS (cupsd, lp/lpstat,
-#             ipptool, cups-pdf) for the tests' private cupsd (scripts/cupsd.sh)
+#             ipptool, cups-pdf, pdfinfo) for the tests' private cupsd (scripts/cupsd.sh), and
+#             cups-pdf's configuration for the tests' PDF queue (/etc/cups/cups-pdf-fotobox-test-pdf.conf)
 set -euo pipefail
 what=${1:-test}
 cd "$(dirname "$0")/.."
@@ -32,7 +33,7 @@ case "$what" in
   headless) ;;
   kiosk) apt_pkgs=(build-essential pkg-config libwebkit2gtk-4.1-dev dpkg-dev) ;;
   test) apt_pkgs=(build-essential pkg-config libwebkit2gtk-4.1-dev dpkg-dev xvfb webkit2gtk-driver chromium
-        cups cups-daemon cups-client cups-ipp-utils printer-driver-cups-pdf) ;;
+        cups cups-daemon cups-client cups-ipp-utils printer-driver-cups-pdf poppler-utils) ;;
   *) echo "usage: $0 [kiosk|test|headless]" >&2; exit 2 ;;
 esac
 
@@ -46,6 +47,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 if [ "$what" = test ]; then
+  # cups-pdf reads /etc/cups/cups-pdf-<name>.conf for the device URI cups-pdf:/<name> (the folder
+  # is compiled in, so only root can put it there, which is why it is done here and not by
+  # scripts/cupsd.sh). Only the tests' queues use cups-pdf:/fotobox-test-pdf: the system's
+  # cups-pdf.conf, PDF printer and CUPS are untouched. Its output folder is made readable.
+  conf=/etc/cups/cups-pdf-fotobox-test-pdf.conf
+  if ! cmp -s scripts/cups/cups-pdf-fotobox-test-pdf.conf "$conf"; then
+    echo "setup: installing $conf (the tests' cups-pdf queue)"
+    as_root install -m 0644 scripts/cups/cups-pdf-fotobox-test-pdf.conf "$conf"
+  fi
+  as_root install -d -m 0755 /var/spool/cups-pdf/fotobox-test /var/spool/cups-pdf/fotobox-test/out
   # Node (20 here; Debian's 18 also runs `node --test`) for the end-to-end suites.
   if ! need_cmd node || ! need_cmd npm; then
     echo "setup: installing Node.js and npm"

@@ -1,7 +1,8 @@
 //! A real CUPS for the printer tests: the private scheduler of `scripts/cupsd.sh` (started here
 //! once per test run when it does not run yet; `scripts/test.sh` starts and stops it), and one
 //! queue per test on the dye-sub stand-in backend `scripts/cups/fotobox-test-backend`, with the
-//! error policy `retry-job` as photo kiosks set it, removed when the test ends.
+//! error policy `retry-job` as photo kiosks set it, removed when the test ends; and the cups-pdf
+//! queue of the happy path ([`PdfQueue`]), whose printer writes a PDF per job.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
@@ -202,4 +203,187 @@ impl Drop for TestQueue {
             .args(["-x", &self.name])
             .output();
     }
+}
+
+/// The device URI of the tests' cups-pdf queues: cups-pdf reads [`PDF_CONF`] for it.
+pub const PDF_DEVICE: &str = "cups-pdf:/fotobox-test-pdf";
+/// cups-pdf's configuration for [`PDF_DEVICE`] (installed by `scripts/setup.sh test`; cups-pdf
+/// reads its configuration from /etc/cups only).
+pub const PDF_CONF: &str = "/etc/cups/cups-pdf-fotobox-test-pdf.conf";
+const PDF_BACKEND: &str = "/usr/lib/cups/backend/cups-pdf";
+/// Set to 1 to skip the cups-pdf test where it cannot run (it says so on stderr); unset, it fails.
+pub const SKIP_PDF_ENV: &str = "FOTOBOX_SKIP_CUPS_PDF";
+
+/// The uid the private cupsd runs as (its pid file under `FOTOBOX_CUPSD_DIR` or target/cupsd).
+fn cupsd_uid() -> Result<u32, String> {
+    let dir = std::env::var_os("FOTOBOX_CUPSD_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target/cupsd"));
+    let pid = std::fs::read_to_string(dir.join("cupsd.pid"))
+        .map_err(|e| format!("cannot read {}/cupsd.pid: {e}", dir.display()))?;
+    let status = std::fs::read_to_string(format!("/proc/{}/status", pid.trim()))
+        .map_err(|e| format!("cannot read the status of cupsd (pid {}): {e}", pid.trim()))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|u| u.parse().ok())
+        .ok_or_else(|| "no Uid line in cupsd's /proc status".to_string())
+}
+
+/// The folder cups-pdf writes the tests' PDFs to: `Out` of [`PDF_CONF`].
+fn pdf_out_dir() -> Result<PathBuf, String> {
+    let text = std::fs::read_to_string(PDF_CONF).map_err(|e| {
+        format!("cannot read {PDF_CONF} ({e}): run scripts/setup.sh test, which installs it")
+    })?;
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("Out "))
+        .map(|o| PathBuf::from(o.trim()))
+        .ok_or_else(|| format!("{PDF_CONF} has no Out line"))
+}
+
+/// Why the cups-pdf queue cannot work here, if it cannot; else its output folder.
+fn pdf_preconditions() -> Result<PathBuf, String> {
+    if !Path::new(PDF_BACKEND).exists() {
+        return Err(format!(
+            "{PDF_BACKEND} is missing: run scripts/setup.sh test (printer-driver-cups-pdf)"
+        ));
+    }
+    let out = pdf_out_dir()?;
+    let uid = cupsd_uid()?;
+    if uid != 0 {
+        // A non-root cupsd cannot run the 0700 root backend and refuses the queue ("Bad
+        // device-uri scheme"); and cups-pdf run without root prints "CUPS-PDF cannot be called
+        // without root privileges!" and exits 0: a "completed" job with no PDF.
+        return Err(format!(
+            "the private cupsd runs as uid {uid}; cups-pdf works only when CUPS runs it as root \
+             (a non-root cupsd refuses its device URI, and cups-pdf without root exits 0 \
+             writing nothing); run the tests as root, as CI does (scripts/test.sh)"
+        ));
+    }
+    Ok(out)
+}
+
+/// One queue of the private cupsd on the cups-pdf backend (device [`PDF_DEVICE`], driver
+/// `scripts/cups/fotobox-test-pdf.ppd`: 4x6 media, CUPS' filters make the copies), removed when
+/// the test ends. Its jobs come out as `<out>/job_<CUPS job id>-<title>.pdf`.
+pub struct PdfQueue {
+    pub name: String,
+    pub server: String,
+    pub out: PathBuf,
+}
+
+impl PdfQueue {
+    /// The queue, or `None` when cups-pdf cannot run here and [`SKIP_PDF_ENV`] is 1 (the reason
+    /// goes to stderr). Without that variable a missing precondition fails the test, saying why.
+    pub fn new(test: &str) -> Option<PdfQueue> {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let server = server();
+        let out = match pdf_preconditions() {
+            Ok(out) => out,
+            Err(why) if std::env::var(SKIP_PDF_ENV).as_deref() == Ok("1") => {
+                eprintln!("SKIPPED {test}: {why} ({SKIP_PDF_ENV}=1)");
+                return None;
+            }
+            Err(why) => panic!("{test} cannot run: {why}. Set {SKIP_PDF_ENV}=1 to skip it."),
+        };
+        let name = format!(
+            "FotoboxPdf_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        );
+        let ppd = repo_root().join("scripts/cups/fotobox-test-pdf.ppd");
+        let out_cmd = cups_cmd(
+            "lpadmin",
+            &server,
+            &[
+                "-p",
+                &name,
+                "-v",
+                PDF_DEVICE,
+                "-P",
+                &ppd.display().to_string(),
+                "-E",
+            ],
+        );
+        assert!(
+            out_cmd.status.success(),
+            "lpadmin failed: {}",
+            String::from_utf8_lossy(&out_cmd.stderr)
+        );
+        Some(PdfQueue { name, server, out })
+    }
+
+    /// `[printer]` for this queue, as [`TestQueue::config`].
+    pub fn config(&self, roll: u64) -> String {
+        format!(
+            "[printer]\nkind = \"cups\"\nname = \"{}\"\ncups_server = \"{}\"\npoll_ms = 100\n\
+             paper_roll_size = {roll}\n",
+            self.name, self.server
+        )
+    }
+
+    /// The PDF cups-pdf writes for CUPS job `n` submitted with title `title`.
+    pub fn pdf_path(&self, n: u64, title: &str) -> PathBuf {
+        self.out.join(format!("job_{n}-{title}.pdf"))
+    }
+
+    /// cups-pdf's log for this queue (errors and status), for failure messages.
+    pub fn log(&self) -> String {
+        let log = self
+            .out
+            .parent()
+            .unwrap_or(&self.out)
+            .join("log")
+            .join(format!("cups-pdf-{}_log", self.name));
+        std::fs::read_to_string(&log).unwrap_or_else(|e| format!("({}: {e})", log.display()))
+    }
+}
+
+impl Drop for PdfQueue {
+    fn drop(&mut self) {
+        let _ = Command::new("lpadmin")
+            .arg("-h")
+            .arg(&self.server)
+            .args(["-x", &self.name])
+            .output();
+    }
+}
+
+/// A PDF's page count and the size of each page in points, from poppler's `pdfinfo`.
+pub fn pdf_pages(path: &Path) -> (u32, Vec<(f64, f64)>) {
+    let info = |args: &[&str]| -> String {
+        let out = Command::new("pdfinfo")
+            .env("LC_ALL", "C")
+            .args(args)
+            .arg(path)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run pdfinfo (scripts/setup.sh test): {e}"));
+        assert!(
+            out.status.success(),
+            "pdfinfo {}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let pages: u32 = info(&[])
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("pdfinfo gave no page count for {}", path.display()));
+    // "Page    2 size: 288 x 432 pts" per page with -f/-l.
+    let sizes = info(&["-f", "1", "-l", &pages.to_string()])
+        .lines()
+        .filter(|l| l.starts_with("Page") && l.contains(" size:"))
+        .filter_map(|l| {
+            let dims = l.split(" size:").nth(1)?;
+            let mut it = dims.split_whitespace();
+            let w: f64 = it.next()?.parse().ok()?;
+            it.next()?; // "x"
+            let h: f64 = it.next()?.parse().ok()?;
+            Some((w, h))
+        })
+        .collect();
+    (pages, sizes)
 }

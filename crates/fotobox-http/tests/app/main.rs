@@ -36,6 +36,7 @@ mod photos_download;
 mod photos_print;
 mod photos_resume;
 mod printer_cups;
+mod printer_pdf;
 mod race;
 mod reconcile;
 mod refunds;
