@@ -1,6 +1,7 @@
 //! The staff's self-tests on the Devices page: a test print through a real CUPS queue (the
 //! private cupsd, the dye-sub stand-in backend), refused when no print can come out, counted on
-//! the paper counter; the camera test from an uploaded still; the payment path's round trip
+//! the paper counter, and as one 4x6 page out of a cups-pdf queue; the camera test from an
+//! uploaded still; the payment path's round trip
 //! through a public URL; all behind the staff credential, one run of a kind at a time.
 #![allow(clippy::unwrap_used)]
 
@@ -315,4 +316,36 @@ async fn the_payment_path_test_times_the_public_urls_round_trip() {
         .as_staff("POST", "/api/staff/selftest/payment-path", None)
         .await;
     assert_eq!(v["test"]["state"], "skipped", "{v}");
+}
+
+/// The test print on a cups-pdf queue: the calibration sheet comes out of the real CUPS as one
+/// 4x6 page.
+#[tokio::test]
+async fn a_test_print_comes_out_of_cups_pdf_as_one_4x6_page() {
+    let Some(queue) = crate::cups_support::PdfQueue::new("a_test_print_comes_out_of_cups_pdf")
+    else {
+        return;
+    };
+    let app = TestApp::with_extra(&queue.config(20)).await;
+    let (s, v) = start_print(&app).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let r = print_result(&app, 60).await;
+    assert_eq!(r["state"], "passed", "{r}\ncups-pdf log:\n{}", queue.log());
+    let job = r["printer_job"].as_str().unwrap();
+    let n: u64 = job.rsplit('-').next().unwrap().parse().unwrap();
+    let pdf = queue.pdf_path(n, &format!("fotobox-selftest-{}", r["id"]));
+    let until = Instant::now() + Duration::from_secs(5);
+    while !pdf.exists() && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(pdf.exists(), "no {}\n{}", pdf.display(), queue.log());
+    let (pages, sizes) = crate::cups_support::pdf_pages(&pdf);
+    let _ = std::fs::remove_file(&pdf);
+    assert_eq!(pages, 1);
+    let (w, h) = sizes[0];
+    assert!(
+        (w - 288.0).abs() < 1.0 && (h - 432.0).abs() < 1.0,
+        "{sizes:?}"
+    );
+    assert_eq!(photos::paper(&app.ctx).await.unwrap().remaining, 19);
 }
