@@ -1,8 +1,8 @@
 //! The staff's self-tests on the Devices page: a test print through a real CUPS queue (the
 //! private cupsd, the dye-sub stand-in backend), refused when no print can come out, counted on
 //! the paper counter, and as one 4x6 page out of a cups-pdf queue; the camera test from an
-//! uploaded still; the payment path's round trip
-//! through a public URL; all behind the staff credential, one run of a kind at a time.
+//! uploaded still; the payment path's round trip through a public URL; all behind the staff
+//! credential, one run of a kind at a time.
 #![allow(clippy::unwrap_used)]
 
 use std::time::{Duration, Instant};
