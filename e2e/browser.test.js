@@ -14,12 +14,14 @@ let server;
 let browser;
 let pattern;
 const timings = [];
+/** The fake camera's size: a 4K camera, as the kiosk's stills should use all of it. */
+const CAMERA = [3840, 2160];
 
 before(async () => {
   server = await startServe();
   // The fake camera shows a known picture (coloured bands across the width, see pattern.js), so
   // what the print, the review and the live view show of it can be checked.
-  pattern = patternVideo(1920, 1080);
+  pattern = patternVideo(...CAMERA);
   browser = await launchChromium({ videoFile: pattern.path });
 });
 
@@ -30,9 +32,10 @@ after(async () => {
   if (timings.length) console.log(`# commit→paid timings (ms): ${JSON.stringify(timings)}`);
 });
 
-async function open(query, viewport = { width: 1920, height: 1080 }, b = browser, first = 'attract') {
+async function open(query, viewport = { width: 1920, height: 1080 }, b = browser, first = 'attract', init = null) {
   const ctx = await b.newContext({ viewport });
   const page = await ctx.newPage();
+  if (init) await page.addInitScript(init);
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
@@ -352,6 +355,11 @@ function checkView(what, view, still, lab, crop, slot, mirror = false) {
   return want;
 }
 
+const liveSize = (page) => page.evaluate(() => {
+  const v = document.getElementById('live-video');
+  return [v.videoWidth, v.videoHeight];
+});
+
 // The layouts whose first shot is followed from the live view to the print: a portrait slot (the
 // postcard) and a landscape one (the strip), both cut left and right out of the 16:9 frame.
 const CROP_CHECKED = ['postcard', 'strip'];
@@ -365,7 +373,7 @@ test('Framing: every layout\'s live view is its slot with its frame; the review 
     const id = created.body.order_id;
     assert.equal((await server.call('POST', `/api/test-payment/${id}`)).status, 200);
     // A longer first countdown where the live view is read before the shutter.
-    const page = await open(`?fast=1&timeouts=review:60,preview:60${checked ? ',countdown:3' : ''}&session=${id}`,
+    const page = await open(`?fast=1&timeouts=review:60,preview:60${checked ? ',countdown:2' : ''}&session=${id}`,
       undefined, browser, 'shoot');
     const slot = l.slots.find((sl) => sl.shot === 0);
     await page.waitForFunction(() => document.querySelector('#s-shoot .live').dataset.aspect);
@@ -382,13 +390,16 @@ test('Framing: every layout\'s live view is its slot with its frame; the review 
     await page.waitForSelector('#shoot-count:not([hidden])');
     const livePng = await page.screenshot({ clip: box, style: '#shoot-count { visibility: hidden !important; }' });
     assert.ok(await page.evaluate(() => document.getElementById('shot-review').hidden), 'the live view was read before the shutter');
-    await page.evaluate(() => window.fotobox.setTimeouts({ countdown: 1 }));
+    assert.deepEqual(await liveSize(page), [1920, 1080], 'the live view stays light');
+    await page.evaluate(() => window.fotobox.setTimeouts({ countdown: 0.2 }));
 
     // The kept shot: its size and the time from the shutter to its review image.
     await page.waitForSelector('#review-actions:not([hidden])', { timeout: 20000 });
     await page.waitForFunction(() => window.fotobox.lastShot());
     const shot = await page.evaluate(() => window.fotobox.lastShot());
-    console.log(`# ${l.name}: still from the fake camera (1920x1080 pattern): ${shot.width}x${shot.height}; shutter to review image ${shot.ms} ms`);
+    console.log(`# ${l.name}: still from the fake camera (${CAMERA.join('x')} pattern, ImageCapture.takePhoto): ` +
+      `${shot.width}x${shot.height}; shutter to review image ${shot.ms} ms`);
+    assert.deepEqual([shot.width, shot.height], CAMERA, 'the still uses the whole camera');
     // The review shows the still cut like the print: the box has the slot's shape and the image
     // fills it by the same centred cover crop as the compositor (object-fit: cover).
     const review = await page.evaluate(() => {
@@ -403,6 +414,12 @@ test('Framing: every layout\'s live view is its slot with its frame; the review 
     const reviewPng = await page.screenshot({ clip: await page.locator('#shot-review').boundingBox() });
     // The still the kiosk uploads is the review image's blob; read it before it is kept.
     const stillSrc = await page.evaluate(() => document.getElementById('shot-review').src);
+    const stillBytes = Buffer.from(await page.evaluate(async (u) => {
+      const b = new Uint8Array(await (await fetch(u)).arrayBuffer());
+      let bin = '';
+      for (let i = 0; i < b.length; i += 0x8000) bin += String.fromCharCode(...b.subarray(i, i + 0x8000));
+      return btoa(bin);
+    }, stillSrc), 'base64');
     const crop = coverCrop(shot.width, shot.height, slot.w, slot.h);
     // The column read: the middle of the band right of the picture's centre.
     const colX = shot.width / 2 + shot.width / (2 * BANDS);
@@ -425,6 +442,9 @@ test('Framing: every layout\'s live view is its slot with its frame; the review 
     const file = printedFiles(join(server.dataDir, 'print-out')).find((f) => f.includes(id) && f.endsWith('.jpg'));
     assert.ok(file, 'the folder printer wrote this order');
     const printed = dataUrl('image/jpeg', readFileSync(file));
+    // ... and the server kept exactly those bytes as the order's first shot.
+    const stored = readdirSync(join(server.dataDir, 'orders', id)).find((f) => f.startsWith('shot-1.'));
+    assert.ok(stored && readFileSync(join(server.dataDir, 'orders', id, stored)).equals(stillBytes), `${l.name}: stored shot ${stored}`);
 
     // The camera gave the pattern (not its own picture), whole: every band, the top and bottom strips.
     const lab = labeller(still.row, still.col);
@@ -440,6 +460,25 @@ test('Framing: every layout\'s live view is its slot with its frame; the review 
     assert.deepEqual(page.errors, []);
     await page.context().close();
   }
+});
+
+test('A 4K camera on an engine without ImageCapture: the still is a 4K video frame, then the live view is 1080p again', async () => {
+  const created = await server.call('POST', '/api/generate-qr', { payment_type: 'payme', template: 'postcard', copies: 1 });
+  const id = created.body.order_id;
+  assert.equal((await server.call('POST', `/api/test-payment/${id}`)).status, 200);
+  // The camera's largest video size is asked for that one frame only.
+  const page = await open(`?fast=1&timeouts=countdown:0.2,review:60&session=${id}`, undefined, browser, 'shoot',
+    () => { delete window.ImageCapture; });
+  assert.equal(await page.evaluate(() => typeof ImageCapture), 'undefined');
+  await page.waitForSelector('#review-actions:not([hidden])', { timeout: 20000 });
+  await page.waitForFunction(() => window.fotobox.lastShot());
+  const shot = await page.evaluate(() => window.fotobox.lastShot());
+  await page.waitForFunction(() => document.getElementById('live-video').videoWidth === 1920, null, { timeout: 5000 });
+  console.log(`# still from the fake camera (${CAMERA.join('x')} pattern, no ImageCapture): ${shot.width}x${shot.height}; ` +
+    `shutter to review image ${shot.ms} ms; live view back to ${(await liveSize(page)).join('x')}`);
+  assert.deepEqual([shot.width, shot.height], CAMERA);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
 });
 
 test('Back from every unpaid screen; Back on the QR screen cancels the order', async () => {
