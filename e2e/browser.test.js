@@ -6,27 +6,36 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { startServe, artifactDir, launchChromium, printedFiles, waitFor } from './lib.js';
+import { BANDS, TOP, BOTTOM, patternVideo, nominalLabel, labeller, runs, resample, agreement } from './pattern.js';
 
 const SHOTS = artifactDir('browser');
 for (const f of readdirSync(SHOTS)) if (f.endsWith('.png')) rmSync(join(SHOTS, f));
 let server;
 let browser;
+let pattern;
 const timings = [];
+/** The fake camera's size: a 4K camera, as the kiosk's stills should use all of it. */
+const CAMERA = [3840, 2160];
 
 before(async () => {
   server = await startServe();
-  browser = await launchChromium();
+  // The fake camera shows a known picture (coloured bands across the width, see pattern.js), so
+  // what the print, the review and the live view show of it can be checked.
+  pattern = patternVideo(...CAMERA);
+  browser = await launchChromium({ videoFile: pattern.path });
 });
 
 after(async () => {
   await browser?.close();
   await server?.stop();
+  pattern?.remove();
   if (timings.length) console.log(`# commit→paid timings (ms): ${JSON.stringify(timings)}`);
 });
 
-async function open(query, viewport = { width: 1920, height: 1080 }, b = browser, first = 'attract') {
+async function open(query, viewport = { width: 1920, height: 1080 }, b = browser, first = 'attract', init = null) {
   const ctx = await b.newContext({ viewport });
   const page = await ctx.newPage();
+  if (init) await page.addInitScript(init);
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
@@ -268,14 +277,104 @@ test('Call staff during a paid session: the order id stays on screen, the sessio
   await page.context().close();
 });
 
-test('Framing: every layout\'s live view is its slot with its frame; the review is the printed cut', async () => {
+/** The compositor's centred cover crop (resize.rs `cover_crop_box`) of a `sw` x `sh` picture for a
+ * `w` x `h` slot, in the picture's pixels. */
+function coverCrop(sw, sh, w, h) {
+  if (sw * h > sh * w) { const cw = (sh * w) / h; return { x: (sw - cw) / 2, y: 0, w: cw, h: sh }; }
+  const ch = (sw * h) / w;
+  return { x: 0, y: (sh - ch) / 2, w: sw, h: ch };
+}
+
+/** Decoded by the page (Chromium reads the JPEG or PNG): the row through the middle of `rect` of
+ * the image at `src` and its column at `colAt` (a fraction of the rect's width), each pixel
+ * averaged over 5 across the line, as [r, g, b]. */
+async function linesOf(page, src, rect, colAt) {
+  return page.evaluate(async ({ src, rect, colAt }) => {
+    const img = new Image();
+    img.src = src;
+    await img.decode();
+    const r = rect || { x: 0, y: 0, w: img.naturalWidth, h: img.naturalHeight };
+    const c = document.createElement('canvas');
+    c.width = img.naturalWidth; c.height = img.naturalHeight;
+    const g = c.getContext('2d', { willReadFrequently: true });
+    g.drawImage(img, 0, 0);
+    const line = (x, y, w, h, alongX) => {
+      const d = g.getImageData(x, y, w, h).data;
+      const n = alongX ? w : h, k = alongX ? h : w, out = [];
+      for (let i = 0; i < n; i++) {
+        const px = [0, 0, 0];
+        for (let j = 0; j < k; j++) {
+          const o = 4 * (alongX ? j * w + i : i * w + j);
+          px[0] += d[o]; px[1] += d[o + 1]; px[2] += d[o + 2];
+        }
+        out.push(px.map((v) => Math.round(v / k)));
+      }
+      return out;
+    };
+    return {
+      row: line(r.x, Math.round(r.y + r.h / 2) - 2, r.w, 5, true),
+      col: line(Math.round(r.x + r.w * colAt) - 2, r.y, 5, r.h, false),
+    };
+  }, { src, rect, colAt });
+}
+
+const dataUrl = (type, buf) => `data:${type};base64,${buf.toString('base64')}`;
+
+/**
+ * `view` (lines of a picture showing the `crop` of the still, left-right mirrored for the live
+ * view) shows across its width the bands the still shows inside the crop, in the same order, the
+ * same at its left and right edges, pixel by pixel where both are clear, and none of the bands
+ * outside the crop; down its column, the still's black top and grey bottom (the full height).
+ * The layout's frame over the slot's edges (12 slot pixels at most) is left out.
+ */
+function checkView(what, view, still, lab, crop, slot, mirror = false) {
+  const stillRow = still.row.map(lab.label), stillCol = still.col.map(lab.label);
+  const row = view.row.map(lab.label);
+  if (mirror) row.reverse();
+  const col = view.col.map(lab.label);
+  const n = row.length, m = col.length;
+  const ix = Math.ceil((12 * n) / slot.w) + 1, iy = Math.ceil((12 * m) / slot.h) + 1;
+  const seenRow = row.slice(ix, n - ix);
+  const wantRow = resample(stillRow, crop.x + (ix * crop.w) / n, (crop.w * (n - 2 * ix)) / n, n - 2 * ix);
+  const minRun = Math.max(3, Math.round(((0.1 * still.row.length) / BANDS) * (n / crop.w)));
+  const seen = runs(seenRow, minRun), want = runs(wantRow, minRun);
+  const outside = [...Array(BANDS).keys()].filter((b) => !want.includes(b));
+  const msg = `${what}: bands ${JSON.stringify(seen)}; the still's cut shows ${JSON.stringify(want)}`;
+  assert.ok(want.length >= 2 && outside.length > 0, `the crop cuts bands off: ${msg}`);
+  assert.equal(seen[0], want[0], `left edge: ${msg}`);
+  assert.equal(seen[seen.length - 1], want[want.length - 1], `right edge: ${msg}`);
+  assert.deepEqual(seen.filter((b) => outside.includes(b)), [], `bands from outside the crop: ${msg}`);
+  assert.deepEqual(seen, want, msg);
+  const same = agreement(seenRow, wantRow);
+  assert.ok(same >= 0.97, `${what}: ${(100 * same).toFixed(1)}% of the row's pixels show the still's band there`);
+  const wantCol = runs(resample(stillCol, crop.y + (iy * crop.h) / m, (crop.h * (m - 2 * iy)) / m, m - 2 * iy), 3);
+  const seenCol = runs(col.slice(iy, m - iy), 3);
+  assert.equal(wantCol[0], TOP);
+  assert.equal(wantCol[wantCol.length - 1], BOTTOM);
+  assert.deepEqual(seenCol, wantCol, `${what}: down the middle ${JSON.stringify(seenCol)} vs the still's ${JSON.stringify(wantCol)}`);
+  return want;
+}
+
+const liveSize = (page) => page.evaluate(() => {
+  const v = document.getElementById('live-video');
+  return [v.videoWidth, v.videoHeight];
+});
+
+// The layouts whose first shot is followed from the live view to the print: a portrait slot (the
+// postcard) and a landscape one (the strip), both cut left and right out of the 16:9 frame.
+const CROP_CHECKED = ['postcard', 'strip'];
+
+test('Framing: every layout\'s live view is its slot with its frame; the review and the print are the same cut', async () => {
   const info = await (await fetch(`${server.api}/api/kiosk/info`)).json();
   for (const l of info.layouts) {
+    const checked = CROP_CHECKED.includes(l.name);
     // A paid order for the layout (the sandbox's test payment), handed to the kiosk page.
     const created = await server.call('POST', '/api/generate-qr', { payment_type: 'payme', template: l.name, copies: 1 });
     const id = created.body.order_id;
     assert.equal((await server.call('POST', `/api/test-payment/${id}`)).status, 200);
-    const page = await open(`?fast=1&timeouts=review:60,preview:60&session=${id}`, undefined, browser, 'shoot');
+    // A longer first countdown where the live view is read before the shutter.
+    const page = await open(`?fast=1&timeouts=review:60,preview:60${checked ? ',countdown:2' : ''}&session=${id}`,
+      undefined, browser, 'shoot');
     const slot = l.slots.find((sl) => sl.shot === 0);
     await page.waitForFunction(() => document.querySelector('#s-shoot .live').dataset.aspect);
     const box = await page.locator('#s-shoot .live').boundingBox();
@@ -285,13 +384,22 @@ test('Framing: every layout\'s live view is its slot with its frame; the review 
     }
     await page.waitForFunction(() => document.getElementById('live-video').videoWidth > 0, null, { timeout: 15000 });
     await snap(page, `framed-${l.name}`);
-    if (l.name !== 'postcard') { await page.context().close(); continue; }
+    if (!checked) { await page.context().close(); continue; }
+
+    // The live view during the countdown (the big digit hidden from the screenshot).
+    await page.waitForSelector('#shoot-count:not([hidden])');
+    const livePng = await page.screenshot({ clip: box, style: '#shoot-count { visibility: hidden !important; }' });
+    assert.ok(await page.evaluate(() => document.getElementById('shot-review').hidden), 'the live view was read before the shutter');
+    assert.deepEqual(await liveSize(page), [1920, 1080], 'the live view stays light');
+    await page.evaluate(() => window.fotobox.setTimeouts({ countdown: 0.2 }));
 
     // The kept shot: its size and the time from the shutter to its review image.
     await page.waitForSelector('#review-actions:not([hidden])', { timeout: 20000 });
     await page.waitForFunction(() => window.fotobox.lastShot());
     const shot = await page.evaluate(() => window.fotobox.lastShot());
-    console.log(`# still from the fake camera: ${shot.width}x${shot.height}; shutter to review image ${shot.ms} ms`);
+    console.log(`# ${l.name}: still from the fake camera (${CAMERA.join('x')} pattern, ImageCapture.takePhoto): ` +
+      `${shot.width}x${shot.height}; shutter to review image ${shot.ms} ms`);
+    assert.deepEqual([shot.width, shot.height], CAMERA, 'the still uses the whole camera');
     // The review shows the still cut like the print: the box has the slot's shape and the image
     // fills it by the same centred cover crop as the compositor (object-fit: cover).
     const review = await page.evaluate(() => {
@@ -301,11 +409,76 @@ test('Framing: every layout\'s live view is its slot with its frame; the review 
     });
     assert.equal(review.fit, 'cover');
     assert.ok(Math.abs(review.w / review.h - slot.w / slot.h) < 0.02, JSON.stringify(review));
+    await page.waitForFunction(() => getComputedStyle(document.getElementById('flash')).opacity === '0');
+    // (Measured again: the review's buttons beside it move the box.)
+    const reviewPng = await page.screenshot({ clip: await page.locator('#shot-review').boundingBox() });
+    // The still the kiosk uploads is the review image's blob; read it before it is kept.
+    const stillSrc = await page.evaluate(() => document.getElementById('shot-review').src);
+    const stillBytes = Buffer.from(await page.evaluate(async (u) => {
+      const b = new Uint8Array(await (await fetch(u)).arrayBuffer());
+      let bin = '';
+      for (let i = 0; i < b.length; i += 0x8000) bin += String.fromCharCode(...b.subarray(i, i + 0x8000));
+      return btoa(bin);
+    }, stillSrc), 'base64');
+    const crop = coverCrop(shot.width, shot.height, slot.w, slot.h);
+    // The column read: the middle of the band right of the picture's centre.
+    const colX = shot.width / 2 + shot.width / (2 * BANDS);
+    const colAt = (colX - crop.x) / crop.w;
+    const still = await linesOf(page, stillSrc, null, colX / shot.width);
+    const live = await linesOf(page, dataUrl('image/png', livePng), null, 1 - colAt);
+    const shown = await linesOf(page, dataUrl('image/png', reviewPng), null, colAt);
     await page.click('#btn-keep');
+    for (let i = 1; i < l.shots; i++) {
+      await page.waitForFunction((k) => window.fotobox.state.shots === k, i, { timeout: 15000 });
+      await page.waitForSelector('#review-actions:not([hidden])', { timeout: 20000 });
+      await page.click('#btn-keep');
+    }
     await waitScreen(page, 'preview', 40000);
     await page.waitForFunction(() => document.getElementById('preview-img').naturalWidth > 0);
+    await page.click('#btn-print');
+    await waitScreen(page, 'thanks', 30000);
+    await waitFor(async () => (await server.call('GET', `/api/kiosk/orders/${id}/print`)).body.state === 'done',
+      { what: `${l.name} printed` });
+    const file = printedFiles(join(server.dataDir, 'print-out')).find((f) => f.includes(id) && f.endsWith('.jpg'));
+    assert.ok(file, 'the folder printer wrote this order');
+    const printed = dataUrl('image/jpeg', readFileSync(file));
+    // ... and the server kept exactly those bytes as the order's first shot.
+    const stored = readdirSync(join(server.dataDir, 'orders', id)).find((f) => f.startsWith('shot-1.'));
+    assert.ok(stored && readFileSync(join(server.dataDir, 'orders', id, stored)).equals(stillBytes), `${l.name}: stored shot ${stored}`);
+
+    // The camera gave the pattern (not its own picture), whole: every band, the top and bottom strips.
+    const lab = labeller(still.row, still.col);
+    assert.deepEqual(lab.seen.map(nominalLabel), [...Array(BANDS + 2).keys()], JSON.stringify(lab.seen));
+    checkView(`${l.name} live view (mirrored)`, live, still, lab, crop, slot, true);
+    checkView(`${l.name} review`, shown, still, lab, crop, slot);
+    let bands;
+    for (const s of l.slots.filter((sl) => sl.shot === 0)) {
+      const lines = await linesOf(page, printed, { x: s.x, y: s.y, w: s.w, h: s.h }, colAt);
+      bands = checkView(`${l.name} print, slot at ${s.x},${s.y}`, lines, still, lab, crop, s);
+    }
+    console.log(`# ${l.name}: the live view, the review and the print show bands ${bands[0]}..${bands[bands.length - 1]} of 0..${BANDS - 1}`);
+    assert.deepEqual(page.errors, []);
     await page.context().close();
   }
+});
+
+test('A 4K camera on an engine without ImageCapture: the still is a 4K video frame, then the live view is 1080p again', async () => {
+  const created = await server.call('POST', '/api/generate-qr', { payment_type: 'payme', template: 'postcard', copies: 1 });
+  const id = created.body.order_id;
+  assert.equal((await server.call('POST', `/api/test-payment/${id}`)).status, 200);
+  // The camera's largest video size is asked for that one frame only.
+  const page = await open(`?fast=1&timeouts=countdown:0.2,review:60&session=${id}`, undefined, browser, 'shoot',
+    () => { delete window.ImageCapture; });
+  assert.equal(await page.evaluate(() => typeof ImageCapture), 'undefined');
+  await page.waitForSelector('#review-actions:not([hidden])', { timeout: 20000 });
+  await page.waitForFunction(() => window.fotobox.lastShot());
+  const shot = await page.evaluate(() => window.fotobox.lastShot());
+  await page.waitForFunction(() => document.getElementById('live-video').videoWidth === 1920, null, { timeout: 5000 });
+  console.log(`# still from the fake camera (${CAMERA.join('x')} pattern, no ImageCapture): ${shot.width}x${shot.height}; ` +
+    `shutter to review image ${shot.ms} ms; live view back to ${(await liveSize(page)).join('x')}`);
+  assert.deepEqual([shot.width, shot.height], CAMERA);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
 });
 
 test('Back from every unpaid screen; Back on the QR screen cancels the order', async () => {

@@ -13,12 +13,15 @@ export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic',
   '--disable-component-update', '--disable-sync', '--no-first-run'];
 export const FAKE_CAMERA = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
 
-/** The suites' chromium (`CHROMIUM` or Debian's), with Chromium's fake camera unless `camera` is false. */
-export async function launchChromium({ camera = true } = {}) {
+/** The suites' chromium (`CHROMIUM` or Debian's), with Chromium's fake camera unless `camera` is
+ * false; the fake camera shows `videoFile` (a `.y4m` or `.mjpeg`, looped) when given, else its own
+ * moving picture. */
+export async function launchChromium({ camera = true, videoFile = null } = {}) {
   const { chromium } = await import('playwright-core');
+  const fake = videoFile ? [...FAKE_CAMERA, `--use-file-for-fake-video-capture=${videoFile}`] : FAKE_CAMERA;
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: camera ? [...CHROMIUM_ARGS, ...FAKE_CAMERA] : CHROMIUM_ARGS,
+    args: camera ? [...CHROMIUM_ARGS, ...fake] : CHROMIUM_ARGS,
   });
 }
 
