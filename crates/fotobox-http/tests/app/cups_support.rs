@@ -387,3 +387,118 @@ pub fn pdf_pages(path: &Path) -> (u32, Vec<(f64, f64)>) {
         .collect();
     (pages, sizes)
 }
+
+/// Conditions the tests produce on demand with the ordinary CUPS commands, as staff or a
+/// printer would: paused, refusing the kiosk's `lp`, holding new jobs, jobs lost at the printer.
+impl TestQueue {
+    /// A CUPS command against this scheduler that must succeed.
+    fn admin(&self, program: &str, args: &[&str]) {
+        let out = cups_cmd(program, &self.server, args);
+        assert!(
+            out.status.success(),
+            "{program} {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Staff pause the queue (`cupsdisable -r <reason>`): printer-state stopped, `paused`.
+    pub fn pause(&self, reason: &str) {
+        self.admin("cupsdisable", &["-r", reason, &self.name]);
+    }
+
+    /// `cupsenable`: the queue prints again.
+    pub fn resume(&self) {
+        self.admin("cupsenable", &[&self.name]);
+    }
+
+    /// `cupsreject` / `cupsaccept`: the queue (not) accepting jobs.
+    pub fn set_accepting(&self, accepting: bool) {
+        let program = if accepting {
+            "cupsaccept"
+        } else {
+            "cupsreject"
+        };
+        self.admin(program, &[&self.name]);
+    }
+
+    /// The scheduler refuses this user's jobs (`lpadmin -u deny:<user>`): `lp` itself fails with
+    /// "Not allowed to print." while the queue stays idle, enabled and accepting, so the
+    /// kiosk's state check passes and its `lp` is refused. `false`: `allow:all` again.
+    pub fn refuse_jobs(&self, refuse: bool) {
+        let user = String::from_utf8_lossy(&Command::new("id").arg("-un").output().unwrap().stdout)
+            .trim()
+            .to_string();
+        let rule = if refuse {
+            format!("deny:{user}")
+        } else {
+            "allow:all".to_string()
+        };
+        self.admin("lpadmin", &["-p", &self.name, "-u", &rule]);
+    }
+
+    /// New jobs (the kiosk's too) are held at CUPS (`job-hold-until-default=indefinite`):
+    /// accepted with an id, listed as not completed, not printed; the queue stays idle with no
+    /// reasons. `false`: new jobs print at once again (held ones stay held until released).
+    pub fn hold_new_jobs(&self, hold: bool) {
+        let value = if hold { "indefinite" } else { "no-hold" };
+        self.admin(
+            "lpadmin",
+            &[
+                "-p",
+                &self.name,
+                "-o",
+                &format!("job-hold-until-default={value}"),
+            ],
+        );
+    }
+
+    /// Release every held job of the queue (`lp -i <job> -H resume`): they print.
+    pub fn release_held(&self) {
+        for job in self.unfinished_jobs() {
+            self.admin("lp", &["-i", &job, "-H", "resume"]);
+        }
+    }
+
+    /// Jobs lost at the printer: every job of the queue cancelled and purged from CUPS's
+    /// history (`cancel -a -x`), so that `lpstat -W all` no longer lists them. (A single
+    /// `cancel -x <job>` only cancels: the job stays in the history as completed.)
+    pub fn purge_jobs(&self) {
+        self.admin("cancel", &["-a", "-x", &self.name]);
+    }
+
+    /// Every job id CUPS lists for this queue (`lpstat -W all`): the submissions it accepted.
+    pub fn jobs(&self) -> Vec<String> {
+        let out = cups_cmd("lpstat", &self.server, &["-W", "all", "-o", &self.name]);
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+            .collect()
+    }
+
+    /// Wait (up to `secs`) until CUPS lists at least `n` jobs for this queue; their ids.
+    pub async fn wait_jobs(&self, n: usize, secs: u64) -> Vec<String> {
+        let until = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let jobs = self.jobs();
+            if jobs.len() >= n {
+                return jobs;
+            }
+            assert!(Instant::now() < until, "CUPS lists {jobs:?}, want {n}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The CUPS job numbers the printer printed, in order (from `printed.log`).
+    pub fn printed_jobs(&self) -> Vec<u64> {
+        self.printed()
+            .iter()
+            .filter_map(|l| l.split_whitespace().find_map(|w| w.strip_prefix("job=")))
+            .filter_map(|n| n.parse().ok())
+            .collect()
+    }
+
+    /// The CUPS job id (`<queue>-<n>`) of job number `n`.
+    pub fn job_id(&self, n: u64) -> String {
+        format!("{}-{n}", self.name)
+    }
+}
