@@ -1,8 +1,11 @@
-//! The print queue against a fake CUPS (`lp`/`lpstat` scripts): one job per order with copies as
-//! `-n`, repeated taps, retries that never print twice, readiness and the paper counter.
+//! The print queue against the real private CUPS (one test queue each, see `cups_support`): one
+//! job per order with its copies, repeated taps, `lp` refusals retried and never printed twice,
+//! held and lost jobs, readiness and the paper counter. The fake `lp`/`lpstat` remain for CUPS
+//! being down and for counting the printer questions.
 #![allow(clippy::unwrap_used)]
 
 use crate::common;
+use crate::cups_support::TestQueue;
 use crate::photos_support;
 
 use common::TestApp;
@@ -29,8 +32,8 @@ async fn job_of(app: &TestApp, order: &str) -> q::PrintJob {
 
 #[tokio::test]
 async fn a_paid_order_prints_once_with_its_copies_and_is_fulfilled() {
-    let cups = FakeCups::new();
-    let app = TestApp::with_extra(&cups.config(50)).await;
+    let queue = TestQueue::new();
+    let app = TestApp::with_extra(&queue.config(50)).await;
     let order = paid_order(&app.ctx, "strip", 3).await;
     let view = photos::hooks::create_photo_with(&app.ctx, &order, shots(4), Failpoint::default())
         .await
@@ -44,14 +47,22 @@ async fn a_paid_order_prints_once_with_its_copies_and_is_fulfilled() {
     assert_eq!(again.photo_id, view.photo_id);
     let report = photos::process_queue(&app.ctx).await.unwrap();
     assert_eq!(report.printed, 1);
-    let calls = cups.lp_calls();
-    assert_eq!(calls.len(), 1, "{calls:?}");
-    assert!(
-        calls[0].starts_with("-d Fake -n 3 -o media=4x6 -t fotobox-"),
-        "{}",
-        calls[0]
+    // One job at CUPS; the printer got the composite, 3 copies, the media, the job's title.
+    assert_eq!(queue.jobs().len(), 1, "{:?}", queue.jobs());
+    let printed = queue.printed();
+    assert_eq!(printed.len(), 1, "{printed:?}");
+    for want in [" copies=3 ", " title=fotobox-", "media=4x6"] {
+        assert!(
+            printed[0].contains(want),
+            "{want} missing in {}",
+            printed[0]
+        );
+    }
+    let n = queue.printed_jobs()[0];
+    assert_eq!(
+        queue.document(n),
+        std::fs::read(&view.composite_path).unwrap()
     );
-    assert!(calls[0].ends_with("composite.jpg"), "{}", calls[0]);
     let job = job_of(&app, &order).await;
     assert_eq!(
         (
@@ -59,7 +70,7 @@ async fn a_paid_order_prints_once_with_its_copies_and_is_fulfilled() {
             job.attempts,
             job.printer_job_id.as_deref()
         ),
-        ("done", 1, Some("Fake-101"))
+        ("done", 1, Some(queue.job_id(n).as_str()))
     );
     let p = app
         .ctx
@@ -72,12 +83,13 @@ async fn a_paid_order_prints_once_with_its_copies_and_is_fulfilled() {
     assert_eq!(photos::paper(&app.ctx).await.unwrap().remaining, 47);
     // Running the queue again prints nothing more.
     photos::process_queue(&app.ctx).await.unwrap();
-    assert_eq!(cups.lp_calls().len(), 1);
+    assert_eq!(queue.jobs().len(), 1);
     let again = photos::hooks::create_photo_with(&app.ctx, &order, shots(4), Failpoint::default())
         .await
         .unwrap();
     assert_eq!(again.print.unwrap().state, "done");
-    assert_eq!(cups.lp_calls().len(), 1);
+    assert_eq!(queue.jobs().len(), 1);
+    assert_eq!(queue.printed().len(), 1);
     // Photo record links the composite to the payment.
     let photos = app.ctx.store.photos_for_payment(p.id).await.unwrap();
     assert_eq!(photos.len(), 1);
@@ -94,8 +106,8 @@ async fn a_paid_order_prints_once_with_its_copies_and_is_fulfilled() {
 
 #[tokio::test]
 async fn concurrent_taps_queue_one_job() {
-    let cups = FakeCups::new();
-    let app = TestApp::with_extra(&cups.config(50)).await;
+    let queue = TestQueue::new();
+    let app = TestApp::with_extra(&queue.config(50)).await;
     let order = paid_order(&app.ctx, "postcard", 1).await;
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..4 {
@@ -124,22 +136,33 @@ async fn concurrent_taps_queue_one_job() {
     );
 }
 
+/// The scheduler refuses the kiosk's `lp` (the user is denied on the queue) while the queue
+/// itself is idle, enabled and accepting: each refusal is retried, the third flags the order,
+/// nothing reaches the printer; one refusal then success prints exactly once.
 #[tokio::test]
 async fn lp_failures_are_retried_then_flagged_and_never_print_twice() {
-    let cups = FakeCups::new();
-    let app = TestApp::with_extra(&cups.config(50)).await;
+    let queue = TestQueue::new();
+    // Room between the retries to let the scheduler accept again after one refusal.
+    let config =
+        format!("{}max_attempts = 3\n", queue.config(50)).replace("poll_ms = 100", "poll_ms = 400");
+    let app = TestApp::with_extra(&config).await;
     let order = paid_order(&app.ctx, "postcard", 2).await;
     photos::hooks::create_photo_with(&app.ctx, &order, shots(1), Failpoint::default())
         .await
         .unwrap();
-    cups.set("fail", true);
+    queue.refuse_jobs(true);
     let report = photos::process_queue(&app.ctx).await.unwrap();
     assert_eq!((report.failed, report.requeued), (1, 2));
-    assert_eq!(cups.lp_calls().len(), 3);
-    assert!(cups.accepted().is_empty());
+    assert!(queue.jobs().is_empty(), "{:?}", queue.jobs());
     let job = job_of(&app, &order).await;
     assert_eq!((job.state.as_str(), job.attempts), ("failed", 3));
-    assert!(job.last_error.as_deref().unwrap().contains("on fire"));
+    assert!(
+        job.last_error
+            .as_deref()
+            .unwrap()
+            .contains("Not allowed to print"),
+        "{job:?}"
+    );
     let p = app
         .ctx
         .store
@@ -157,36 +180,41 @@ async fn lp_failures_are_retried_then_flagged_and_never_print_twice() {
     );
     assert_eq!(photos::paper(&app.ctx).await.unwrap().remaining, 50);
 
-    // One failure then success: printed once.
+    // One refusal then success: printed once.
     let order2 = paid_order(&app.ctx, "postcard", 1).await;
     photos::hooks::create_photo_with(&app.ctx, &order2, shots(1), Failpoint::default())
         .await
         .unwrap();
     let ctx = app.ctx.clone();
     let run = tokio::spawn(async move { photos::process_queue(&ctx).await });
-    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    cups.set("fail", false);
+    let started = std::time::Instant::now();
+    while job_of(&app, &order2).await.last_error.is_none() {
+        assert!(started.elapsed().as_secs() < 10, "never refused");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    queue.refuse_jobs(false);
     run.await.unwrap().unwrap();
     let job = job_of(&app, &order2).await;
-    assert_eq!(job.state, "done");
-    assert_eq!(cups.accepted().len(), 1);
+    assert_eq!((job.state.as_str(), job.attempts), ("done", 2));
+    assert_eq!(queue.jobs().len(), 1);
+    assert_eq!(queue.printed().len(), 1);
 }
 
 #[tokio::test]
 async fn readiness_follows_the_printer_and_the_paper() {
-    let cups = FakeCups::new();
-    let app = TestApp::with_extra(&cups.config(5)).await;
+    let queue = TestQueue::new();
+    let app = TestApp::with_extra(&queue.config(5)).await;
     let r = photos::readiness(&app.ctx, 1).await.unwrap();
     assert!(r.ready, "{r:?}");
     assert_eq!((r.paper_available, r.paper_roll_size), (5, 5));
 
-    cups.set("paused", true);
+    queue.pause("Paused by staff");
     // The order door asks the printer now; the page's readiness may reuse a state for a moment.
     let r = photos::readiness_now(&app.ctx, 1).await.unwrap();
     assert!(!r.ready);
     assert_eq!(
         r.reason.as_deref(),
-        Some("printer Fake is paused: Paused by staff")
+        Some(format!("printer {}: paused (Paused by staff)", queue.name).as_str())
     );
     // The order door refuses too (no QR, no row), whatever the page checked.
     let before = app.ctx.store.count_payments().await.unwrap();
@@ -202,7 +230,16 @@ async fn readiness_follows_the_printer_and_the_paper() {
     .unwrap_err();
     assert!(e.to_string().contains("out of service"), "{e}");
     assert_eq!(app.ctx.store.count_payments().await.unwrap(), before);
-    cups.set("paused", false);
+    queue.resume();
+    // A queue that does not accept jobs: not ready either.
+    queue.set_accepting(false);
+    let r = photos::readiness_now(&app.ctx, 1).await.unwrap();
+    assert!(
+        !r.ready && r.reason.as_deref().unwrap().contains("not accepting jobs"),
+        "{r:?}"
+    );
+    queue.set_accepting(true);
+    assert!(photos::readiness_now(&app.ctx, 1).await.unwrap().ready);
 
     // A queued job's copies count against the paper before they print.
     let order = paid_order(&app.ctx, "postcard", 3).await;
@@ -226,12 +263,13 @@ async fn readiness_follows_the_printer_and_the_paper() {
     orders::create_order(&app.ctx, priced(2)).await.unwrap();
 
     // A paused printer holds the queue (nothing submitted), then prints when resumed.
-    cups.set("paused", true);
+    queue.pause("Paused by staff");
     let rep = photos::process_queue(&app.ctx).await.unwrap();
     assert!(rep.waiting.unwrap().contains("paused"));
-    assert!(cups.lp_calls().is_empty());
-    cups.set("paused", false);
+    assert!(queue.jobs().is_empty(), "{:?}", queue.jobs());
+    queue.resume();
     assert_eq!(photos::process_queue(&app.ctx).await.unwrap().printed, 1);
+    assert_eq!(queue.printed().len(), 1);
     assert_eq!(photos::paper(&app.ctx).await.unwrap().remaining, 2);
     assert!(!photos::readiness(&app.ctx, 3).await.unwrap().ready);
 
@@ -243,43 +281,67 @@ async fn readiness_follows_the_printer_and_the_paper() {
     );
     assert!(photos::readiness(&app.ctx, 3).await.unwrap().ready);
 
-    // CUPS down or an unknown printer: not ready.
+    // A queue CUPS does not know: not ready.
+    let gone =
+        TestApp::with_extra(&queue.config(5).replace(&queue.name, "FotoboxNoSuchQueue")).await;
+    let r = photos::readiness_now(&gone.ctx, 1).await.unwrap();
+    assert!(!r.ready, "{r:?}");
+}
+
+/// CUPS down (the scheduler does not answer). Stays on the fake `lpstat`: stopping the real
+/// private scheduler would disturb every other test using it.
+#[tokio::test]
+async fn readiness_is_not_ready_while_cups_is_down() {
+    let cups = FakeCups::new();
+    let app = TestApp::with_extra(&cups.config(5)).await;
+    assert!(photos::readiness_now(&app.ctx, 1).await.unwrap().ready);
     cups.set("lpstat-fail", true);
     let r = photos::readiness_now(&app.ctx, 1).await.unwrap();
     assert!(!r.ready && r.reason.unwrap().contains("scheduler is not running"));
 }
 
+/// A job held at CUPS (the queue holds new jobs) keeps the order printing until released; a
+/// job lost at the printer (cancelled and purged from CUPS) is flagged, never submitted again.
 #[tokio::test]
 async fn held_job_waits_and_a_lost_job_is_flagged_not_resubmitted() {
-    let cups = FakeCups::new();
-    let app = TestApp::with_extra(&cups.config(50)).await;
+    let queue = TestQueue::new();
+    let app = TestApp::with_extra(&queue.config(50)).await;
     let order = paid_order(&app.ctx, "grid", 1).await;
     photos::hooks::create_photo_with(&app.ctx, &order, shots(4), Failpoint::default())
         .await
         .unwrap();
-    cups.set("hold", true);
+    queue.hold_new_jobs(true);
     let ctx = app.ctx.clone();
     let run = tokio::spawn(async move { photos::process_queue(&ctx).await });
+    queue.wait_jobs(1, 10).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(job_of(&app, &order).await.state, "printing");
-    cups.complete_pending();
+    assert_eq!(queue.unfinished_jobs().len(), 1);
+    assert!(queue.printed().is_empty());
+    queue.release_held();
     assert_eq!(run.await.unwrap().unwrap().printed, 1);
     assert_eq!(job_of(&app, &order).await.state, "done");
+    assert_eq!(queue.printed().len(), 1);
 
     // A job the printer forgets (cancelled at the printer) is flagged, never printed again.
+    // The queue still holds new jobs, so this one waits at CUPS until it is purged.
     let order2 = paid_order(&app.ctx, "grid", 1).await;
     photos::hooks::create_photo_with(&app.ctx, &order2, shots(4), Failpoint::default())
         .await
         .unwrap();
     let ctx = app.ctx.clone();
     let run = tokio::spawn(async move { photos::process_queue(&ctx).await });
+    let jobs = queue.wait_jobs(2, 10).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    std::fs::remove_file(cups.dir.path().join("pending")).unwrap();
+    assert_eq!(job_of(&app, &order2).await.state, "printing");
+    queue.purge_jobs();
     assert_eq!(run.await.unwrap().unwrap().failed, 1);
-    assert_eq!(cups.lp_calls().len(), 2);
+    assert!(queue.jobs().is_empty(), "resubmitted: {:?}", queue.jobs());
+    assert_eq!(queue.printed().len(), 1);
     let flags = app.ctx.store.open_flags().await.unwrap();
+    assert_eq!(flags.len(), 1, "{flags:?}");
     assert!(
-        flags[0].reason.contains("lost job Fake-102"),
+        flags[0].reason.contains(&format!("lost job {}", jobs[1])),
         "{}",
         flags[0].reason
     );
@@ -353,8 +415,8 @@ async fn unpaid_orders_and_wrong_shots_are_refused() {
 /// Prometheus text format requires (a scraper rejects interleaved families).
 #[tokio::test]
 async fn metrics_keep_each_family_together_with_print_jobs() {
-    let cups = FakeCups::new();
-    let app = TestApp::with_extra(&cups.config(50)).await;
+    let queue = TestQueue::new();
+    let app = TestApp::with_extra(&queue.config(50)).await;
     for copies in [1, 2] {
         let order = paid_order(&app.ctx, "postcard", copies).await;
         photos::hooks::create_photo_with(&app.ctx, &order, shots(1), Failpoint::default())
@@ -394,6 +456,7 @@ async fn metrics_keep_each_family_together_with_print_jobs() {
 /// most once per `printer.status_cache_ms`, and concurrent askers share one question.
 #[tokio::test]
 async fn readiness_asks_the_printer_at_most_once_per_cache_period() {
+    // Stays on the fake `lpstat`: the test counts the calls to the command itself.
     let cups = FakeCups::new();
     let app = TestApp::with_extra(&format!("{}status_cache_ms = 60000\n", cups.config(5))).await;
     let before = cups.lpstat_calls().len();

@@ -1,10 +1,13 @@
 //! The paid-order guarantee: the pipeline is stopped after each step (as if the process were
 //! killed), the app is reopened over the same data directory, and the resume routine must finish
 //! the order: printed exactly once (one `lp` submission), paper counted once, order fulfilled;
-//! or flagged for staff with the reason.
+//! or flagged for staff with the reason. The printer is a queue of the real private CUPS (see
+//! `cups_support`): crash reconciliation reads real CUPS job ids and marks. Only "CUPS is down"
+//! uses the fake `lpstat`.
 #![allow(clippy::unwrap_used)]
 
 use crate::common;
+use crate::cups_support::TestQueue;
 use crate::photos_support;
 
 use common::TestApp;
@@ -26,8 +29,8 @@ async fn state(ctx: &AppContext, order: &str) -> (Option<String>, bool, i64) {
 }
 
 async fn crash_during_create(step: Step) {
-    let cups = FakeCups::new();
-    let app = TestApp::with_extra(&cups.config(20)).await;
+    let queue = TestQueue::new();
+    let app = TestApp::with_extra(&queue.config(20)).await;
     let order = paid_order(&app.ctx, "grid", 2).await;
     let e = photos::hooks::create_photo_with(&app.ctx, &order, shots(4), Failpoint(Some(step)))
         .await
@@ -41,12 +44,13 @@ async fn crash_during_create(step: Step) {
         (Some("done".into()), true, 18),
         "{step:?}"
     );
-    assert_eq!(cups.accepted().len(), 1, "{step:?}");
+    assert_eq!(queue.jobs().len(), 1, "{step:?}");
+    assert_eq!(queue.printed().len(), 1, "{step:?}");
     assert!(ctx.store.open_flags().await.unwrap().is_empty());
     // Resume again: nothing more happens.
     let again = photos::resume(&ctx, ResumeMode::AtStart).await.unwrap();
     assert_eq!(again, Default::default());
-    assert_eq!(cups.lp_calls().len(), 1);
+    assert_eq!(queue.jobs().len(), 1);
 }
 
 #[tokio::test]
@@ -64,10 +68,11 @@ async fn crash_after_recorded() {
     crash_during_create(Step::Recorded).await;
 }
 
-/// Stop the queue after `step`; `hold` keeps the job in the printer queue until completed later.
+/// Stop the queue after `step`; `hold` keeps the job held at CUPS (not printed) until released
+/// after the crash.
 async fn crash_during_print(step: Step, hold: bool) {
-    let cups = FakeCups::new();
-    let app = TestApp::with_extra(&cups.config(20)).await;
+    let queue = TestQueue::new();
+    let app = TestApp::with_extra(&queue.config(20)).await;
     // Another order printed earlier, so the printer has older jobs (not to be mistaken for ours).
     let earlier = paid_order(&app.ctx, "postcard", 1).await;
     photos::hooks::create_photo_with(&app.ctx, &earlier, shots(1), Failpoint::default())
@@ -78,13 +83,14 @@ async fn crash_during_print(step: Step, hold: bool) {
     photos::hooks::create_photo_with(&app.ctx, &order, shots(1), Failpoint::default())
         .await
         .unwrap();
-    cups.set("hold", hold);
+    queue.hold_new_jobs(hold);
     let e = photos::hooks::process_queue_with(&app.ctx, Failpoint(Some(step)))
         .await
         .unwrap_err();
     assert!(matches!(e, PhotoError::Crashed(s) if s == step));
     if hold {
-        cups.complete_pending();
+        assert_eq!(queue.unfinished_jobs().len(), 1, "{step:?}: held at CUPS");
+        queue.release_held();
     }
     let ctx = restart(app.ctx.clone()).await;
     let report = photos::resume(&ctx, ResumeMode::AtStart).await.unwrap();
@@ -95,9 +101,26 @@ async fn crash_during_print(step: Step, hold: bool) {
         "{step:?}"
     );
     assert_eq!(
-        cups.accepted().len(),
-        2,
+        (queue.jobs().len(), queue.printed().len()),
+        (2, 2),
         "{step:?}: printed once (plus the earlier order)"
+    );
+    // The job the order recorded is the one CUPS printed after the earlier order's.
+    let p = ctx
+        .store
+        .payment_by_order_id(&order)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut conn = ctx.store.pool().acquire().await.unwrap();
+    let job = q::print_job_for_payment(&mut conn, p.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        job.printer_job_id,
+        Some(queue.job_id(queue.printed_jobs()[1])),
+        "{step:?}"
     );
     assert!(ctx.store.open_flags().await.unwrap().is_empty());
 }
@@ -125,6 +148,7 @@ async fn crash_after_the_printer_finished_counts_paper_once() {
 
 #[tokio::test]
 async fn crash_between_lp_and_db_while_cups_is_down_waits_instead_of_resubmitting() {
+    // Stays on the fake CUPS: CUPS down on demand would mean stopping the shared scheduler.
     let cups = FakeCups::new();
     let app = TestApp::with_extra(&cups.config(20)).await;
     let order = paid_order(&app.ctx, "postcard", 1).await;
@@ -229,8 +253,8 @@ async fn lost_composite_is_composed_again_from_the_shots() {
 /// next server start composes and prints the order by itself, exactly once.
 #[tokio::test]
 async fn server_start_finishes_an_order_whose_shots_were_uploaded() {
-    let cups = FakeCups::new();
-    let app = TestApp::with_extra(&cups.config(20)).await;
+    let queue = TestQueue::new();
+    let app = TestApp::with_extra(&queue.config(20)).await;
     let order = paid_order(&app.ctx, "grid", 1).await;
     for (i, s) in shots(4).into_iter().enumerate() {
         fotobox_core::kiosk::save_shot(&app.ctx, &order, i, s)
@@ -251,7 +275,7 @@ async fn server_start_finishes_an_order_whose_shots_were_uploaded() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert_eq!(cups.accepted().len(), 1);
+    assert_eq!((queue.jobs().len(), queue.printed().len()), (1, 1));
     assert!(ctx.store.open_flags().await.unwrap().is_empty());
     server.shutdown().await;
 }
@@ -261,8 +285,8 @@ async fn server_start_finishes_an_order_whose_shots_were_uploaded() {
 /// order for staff instead of composing it a third time.
 #[tokio::test]
 async fn a_composition_that_died_twice_is_flagged_not_retried() {
-    let cups = FakeCups::new();
-    let app = TestApp::with_extra(&cups.config(20)).await;
+    let queue = TestQueue::new();
+    let app = TestApp::with_extra(&queue.config(20)).await;
     let order = paid_order(&app.ctx, "grid", 1).await;
     // The customer's session: the process dies while composing.
     let e = photos::hooks::create_photo_with(
@@ -287,7 +311,7 @@ async fn a_composition_that_died_twice_is_flagged_not_retried() {
     let flags = ctx.store.open_flags().await.unwrap();
     assert_eq!(flags.len(), 1);
     assert!(flags[0].reason.contains("failed twice"), "{:?}", flags[0]);
-    assert!(cups.lp_calls().is_empty());
+    assert!(queue.jobs().is_empty(), "{:?}", queue.jobs());
     let again = photos::resume(&ctx, ResumeMode::AtStart).await.unwrap();
     assert_eq!((again.composed, again.flagged), (0, 0), "{again:?}");
 }
