@@ -9,6 +9,7 @@ use axum::http::{Request, StatusCode};
 use serde_json::{json, Value};
 
 use crate::common::{send, send_raw, STAFF_TOKEN};
+use crate::cups_support::TestQueue;
 use crate::photos_support::FakeCups;
 use fotobox_core::doctor::{self, Report, Status};
 use fotobox_core::sandbox::SandboxCredentials;
@@ -46,8 +47,9 @@ impl Drop for FakePublicUrl {
     }
 }
 
-/// Everything a live kiosk needs, one setting per line (so that a test can take one out).
-fn complete_live(dir: &std::path::Path, cups: &FakeCups, public_url: &str) -> String {
+/// Everything a live kiosk needs, one setting per line (so that a test can take one out);
+/// `printer` is the `[printer]` section (a real CUPS test queue, or the fake).
+fn complete_live(dir: &std::path::Path, printer: &str, public_url: &str) -> String {
     format!(
         r#"mode = "live"
 data_dir = "{dir}"
@@ -72,7 +74,7 @@ title = "Foto chop etish, dona"
 tin = "123456789"
 {printer}"#,
         dir = dir.display(),
-        printer = cups.config(400),
+        printer = printer,
     )
 }
 
@@ -122,7 +124,8 @@ fn failing<'a>(r: &'a Report, key: &str) -> &'a doctor::Check {
 /// it, and the checklist reports it.
 #[tokio::test]
 async fn a_live_start_without_any_one_setting_is_refused_naming_it() {
-    let cups = FakeCups::new();
+    let queue = TestQueue::new();
+    let printer = queue.config(400);
     let public = FakePublicUrl::start().await;
     let cases: Vec<(&str, String, &str)> = vec![
         ("payme.merchant_id", format!("merchant_id = \"{MERCHANT}\""), ""),
@@ -153,11 +156,15 @@ async fn a_live_start_without_any_one_setting_is_refused_naming_it() {
             format!("public_url = \"{}\"", public.url),
             "public_url = \"http://kiosk.example.uz\"",
         ),
-        ("printer.name", "name = \"Fake\"".into(), "name = \"\""),
+        ("printer.name", format!("name = \"{}\"", queue.name), "name = \"\""),
     ];
     for (key, line, with) in cases {
         let dir = tempfile::tempdir().unwrap();
-        let text = edit(&complete_live(dir.path(), &cups, &public.url), &line, with);
+        let text = edit(
+            &complete_live(dir.path(), &printer, &public.url),
+            &line,
+            with,
+        );
         let ctx = context(&text).await;
         let lines = refused(&ctx).await;
         assert_eq!(lines.len(), 1, "{key} ({with:?}): {lines:?}");
@@ -173,7 +180,7 @@ async fn a_live_start_without_any_one_setting_is_refused_naming_it() {
     }
     // Neither provider: one line, `providers`.
     let dir = tempfile::tempdir().unwrap();
-    let mut text = complete_live(dir.path(), &cups, &public.url);
+    let mut text = complete_live(dir.path(), &printer, &public.url);
     for line in [
         format!("merchant_id = \"{MERCHANT}\""),
         format!("key = \"{LIVE_KEY}\""),
@@ -196,10 +203,12 @@ async fn a_live_start_without_any_one_setting_is_refused_naming_it() {
 /// orders meanwhile, and a refused start would crash-loop while CUPS or the tunnel come up.
 #[tokio::test]
 async fn the_machine_state_is_reported_without_refusing_the_start() {
+    // Stays on the fake CUPS: the point is a start while CUPS is down, and stopping the real
+    // private scheduler would disturb every other test using it.
     let cups = FakeCups::new();
     let dir = tempfile::tempdir().unwrap();
     // Nothing listens on the public URL; the paper counter was never set.
-    let text = complete_live(dir.path(), &cups, "http://127.0.0.1:9");
+    let text = complete_live(dir.path(), &cups.config(400), "http://127.0.0.1:9");
     let ctx = context(&text).await;
     cups.set("lpstat-fail", true);
     let server = fotobox_http::server::start(ctx.clone())
@@ -223,14 +232,14 @@ async fn the_machine_state_is_reported_without_refusing_the_start() {
     server.shutdown().await;
 }
 
-/// A complete live config (a local fake for the public URL, the fake CUPS for the printer)
+/// A complete live config (a local fake for the public URL, a real CUPS queue for the printer)
 /// starts, and its checklist has no failure; the panel shows the same list; no secret in it.
 #[tokio::test]
 async fn a_complete_live_config_starts_with_a_clean_checklist() {
-    let cups = FakeCups::new();
+    let queue = TestQueue::new();
     let public = FakePublicUrl::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let ctx = context(&complete_live(dir.path(), &cups, &public.url)).await;
+    let ctx = context(&complete_live(dir.path(), &queue.config(400), &public.url)).await;
     fotobox_core::photos::reset_paper(&ctx, None).await.unwrap();
     fotobox_core::panel::set_pin(&ctx, "2468", "test")
         .await
@@ -319,7 +328,8 @@ async fn sandbox_lists_the_same_checks_and_nothing_fails() {
 /// signed with the generated ones are refused.
 #[tokio::test]
 async fn generated_sandbox_credentials_are_never_accepted_in_live_mode() {
-    let cups = FakeCups::new();
+    let queue = TestQueue::new();
+    let printer = queue.config(400);
     let public = FakePublicUrl::start().await;
     let dir = tempfile::tempdir().unwrap();
     // A bare sandbox start generates them.
@@ -333,7 +343,7 @@ async fn generated_sandbox_credentials_are_never_accepted_in_live_mode() {
     let generated = SandboxCredentials::stored(dir.path()).expect("generated");
 
     // Copied into a live config: refused, naming each.
-    let text = complete_live(dir.path(), &cups, &public.url)
+    let text = complete_live(dir.path(), &printer, &public.url)
         .replace(MERCHANT, &generated.payme_merchant_id)
         .replace(LIVE_KEY, &generated.payme_key)
         .replace(LIVE_SECRET, &generated.click_secret_key);
@@ -353,7 +363,7 @@ async fn generated_sandbox_credentials_are_never_accepted_in_live_mode() {
     drop(ctx);
 
     // Real credentials beside the generated file: requests signed with the generated ones fail.
-    let text = complete_live(dir.path(), &cups, &public.url).replace(
+    let text = complete_live(dir.path(), &printer, &public.url).replace(
         "service_id = 12345",
         &format!("service_id = {}", generated.click_service_id),
     );

@@ -1,10 +1,11 @@
 //! Staff alerts through a local fake Telegram Bot API (de-duplication, retries, the token never
 //! stored or logged), the background sender, the daily summary, the device checks that raise and
-//! resolve printer, paper, disk and camera alerts (fake CUPS, the kiosk page's calls), and the
-//! health and metrics endpoints.
+//! resolve printer, paper, disk and camera alerts (a queue of the real private CUPS, the kiosk
+//! page's calls), and the health and metrics endpoints.
 #![allow(clippy::unwrap_used)]
 
 use crate::common;
+use crate::cups_support::TestQueue;
 use crate::maintenance_support;
 use crate::photos_support;
 
@@ -22,7 +23,7 @@ use fotobox_core::photos::{self, Failpoint};
 use fotobox_core::AppContext;
 use fotobox_store::maintenance as mq;
 use maintenance_support::{app, context, fake_server};
-use photos_support::{paid_order, shots, FakeCups};
+use photos_support::{paid_order, shots};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "123456:SECRET-BOT-TOKEN";
@@ -334,10 +335,10 @@ async fn health(t: &common::TestApp) -> Value {
 
 #[tokio::test]
 async fn the_device_check_raises_and_resolves_printer_and_paper_alerts() {
-    let cups = FakeCups::new();
+    let queue = TestQueue::new();
     let t = common::TestApp::with_extra(&format!(
         "{}\n[alerts]\npaper_low_prints = 2\n",
-        cups.config(5)
+        queue.config(5)
     ))
     .await;
     let ctx = &t.ctx;
@@ -351,7 +352,7 @@ async fn the_device_check_raises_and_resolves_printer_and_paper_alerts() {
     assert_eq!(health(&t).await["printer"]["status"], "ok");
 
     // Staff paused the printer: one printer_error alert, however often the check runs.
-    cups.set("paused", true);
+    queue.pause("Paused by staff");
     devices::check(ctx).await;
     devices::check(ctx).await;
     let errs = open_alerts(ctx, "printer_error").await;
@@ -363,7 +364,7 @@ async fn the_device_check_raises_and_resolves_printer_and_paper_alerts() {
     assert_eq!(h["printer"]["status"], "down", "{h}");
     assert!(h["printer"]["detail"].as_str().unwrap().contains("paused"));
     // Resumed: resolved.
-    cups.set("paused", false);
+    queue.resume();
     devices::check(ctx).await;
     assert!(open_alerts(ctx, "printer_error").await.is_empty());
     assert_eq!(health(&t).await["printer"]["status"], "ok");
@@ -412,11 +413,12 @@ async fn the_device_check_raises_and_resolves_printer_and_paper_alerts() {
 
 #[tokio::test]
 async fn failed_print_jobs_raise_a_printer_alert_until_a_print_succeeds() {
-    let cups = FakeCups::new();
-    let t = common::TestApp::with_extra(&cups.config(50)).await;
+    let queue = TestQueue::new();
+    let t = common::TestApp::with_extra(&queue.config(50)).await;
     let ctx = &t.ctx;
 
-    cups.set("fail", true);
+    // The scheduler refuses the kiosk's `lp` (the queue itself looks fine).
+    queue.refuse_jobs(true);
     let order = paid_order(ctx, "postcard", 1).await;
     photos::hooks::create_photo_with(ctx, &order, shots(1), Failpoint::default())
         .await
@@ -427,18 +429,19 @@ async fn failed_print_jobs_raise_a_printer_alert_until_a_print_succeeds() {
     assert_eq!(failed.len(), 1, "{failed:?}");
     assert_eq!(failed[0].dedup_key, photos::PRINT_FAILED_ALERT);
     assert!(
-        failed[0].message.contains("on fire"),
+        failed[0].message.contains("Not allowed to print"),
         "{}",
         failed[0].message
     );
 
     // The printer works again: the next good print closes the alert.
-    cups.set("fail", false);
+    queue.refuse_jobs(false);
     let order = paid_order(ctx, "postcard", 1).await;
     photos::hooks::create_photo_with(ctx, &order, shots(1), Failpoint::default())
         .await
         .unwrap();
     assert_eq!(photos::process_queue(ctx).await.unwrap().printed, 1);
+    assert_eq!(queue.printed().len(), 1);
     assert!(open_alerts(ctx, "printer_error").await.is_empty());
 }
 

@@ -1,9 +1,11 @@
-//! Staff reprint from the panel against a fake CUPS: one new print of the order's existing
-//! composite through the persisted print queue, with the chosen or the order's copies, audited
-//! with the reason, never queued twice, and refused without a paid order or a composite.
+//! Staff reprint from the panel against a queue of the real private CUPS (`cups_support`): one
+//! new print of the order's existing composite through the persisted print queue, with the
+//! chosen or the order's copies, audited with the reason, never queued twice, and refused
+//! without a paid order or a composite.
 #![allow(clippy::unwrap_used)]
 
 use crate::common;
+use crate::cups_support::TestQueue;
 use crate::photos_support;
 
 use std::time::Duration;
@@ -13,13 +15,13 @@ use common::{send, TestApp, STAFF_TOKEN};
 use fotobox_core::panel;
 use fotobox_core::photos::{self, Failpoint};
 use fotobox_store::photos as q;
-use photos_support::{paid_order, shots, FakeCups};
+use photos_support::{paid_order, shots};
 use serde_json::{json, Value};
 
 const PIN: &str = "2468";
 
-async fn app_with_cups(cups: &FakeCups) -> (TestApp, String) {
-    let app = TestApp::with_extra(&cups.config(50)).await;
+async fn app_with_cups(queue: &TestQueue) -> (TestApp, String) {
+    let app = TestApp::with_extra(&queue.config(50)).await;
     panel::set_pin(&app.ctx, PIN, "test").await.unwrap();
     let (s, v) = send(
         app.api(),
@@ -65,19 +67,6 @@ async fn wait_for_state(app: &TestApp, order: &str, state: &str) -> q::PrintJob 
     }
 }
 
-/// Wait (up to 10 s) until `lp` was called `n` times.
-async fn wait_for_lp(cups: &FakeCups, n: usize) {
-    let started = std::time::Instant::now();
-    while cups.lp_calls().len() < n {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "lp calls: {:?}",
-            cups.lp_calls()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 async fn reprint(app: &TestApp, token: &str, order: &str, body: Value) -> (StatusCode, Value) {
     send(
         app.api(),
@@ -99,14 +88,14 @@ async fn reprint_audits(app: &TestApp) -> Vec<fotobox_store::staff::AuditEntry> 
 
 #[tokio::test]
 async fn reprint_queues_one_new_print_of_the_composite_audited_and_never_twice() {
-    let cups = FakeCups::new();
-    let (app, t) = app_with_cups(&cups).await;
+    let queue = TestQueue::new();
+    let (app, t) = app_with_cups(&queue).await;
     let order = paid_order(&app.ctx, "strip", 2).await;
-    photos::hooks::create_photo_with(&app.ctx, &order, shots(4), Failpoint::default())
+    let view = photos::hooks::create_photo_with(&app.ctx, &order, shots(4), Failpoint::default())
         .await
         .unwrap();
     assert_eq!(photos::process_queue(&app.ctx).await.unwrap().printed, 1);
-    assert_eq!(cups.lp_calls().len(), 1);
+    assert_eq!(queue.jobs().len(), 1);
     assert_eq!(photos::paper(&app.ctx).await.unwrap().remaining, 48);
 
     // A reason is required.
@@ -114,10 +103,10 @@ async fn reprint_queues_one_new_print_of_the_composite_audited_and_never_twice()
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     let (s, v) = reprint(&app, &t, &order, json!({"reason": "smudged", "copies": 0})).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
-    assert_eq!(cups.lp_calls().len(), 1);
+    assert_eq!(queue.jobs().len(), 1);
 
-    // The printer holds jobs: the reprint stays under way while staff tap again.
-    cups.set("hold", true);
+    // CUPS holds new jobs: the reprint stays under way while staff tap again.
+    queue.hold_new_jobs(true);
     let (s, v) = reprint(
         &app,
         &t,
@@ -134,25 +123,31 @@ async fn reprint_queues_one_new_print_of_the_composite_audited_and_never_twice()
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     assert!(v["error"].as_str().unwrap().contains("already"), "{v}");
     // The queue runs by itself (started by the reprint) and submits the job once.
-    wait_for_lp(&cups, 2).await;
+    queue.wait_jobs(2, 10).await;
     wait_for_state(&app, &order, "printing").await;
     let (s, v) = reprint(&app, &t, &order, json!({"reason": "print smudged"})).await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
-    cups.set("hold", false);
-    cups.complete_pending();
+    queue.hold_new_jobs(false);
+    queue.release_held();
     let job = wait_for_state(&app, &order, "done").await;
     photos::process_queue(&app.ctx).await.unwrap();
-    let calls = cups.lp_calls();
-    assert_eq!(calls.len(), 2, "{calls:?}");
-    assert!(calls[1].starts_with("-d Fake -n 1 "), "{}", calls[1]);
-    assert!(calls[1].ends_with("composite.jpg"), "{}", calls[1]);
-    // The same composite file as the first print, a new job title.
-    assert_eq!(
-        calls[0].rsplit(' ').next(),
-        calls[1].rsplit(' ').next(),
-        "{calls:?}"
-    );
-    assert_ne!(calls[0], calls[1]);
+    assert_eq!(queue.jobs().len(), 2, "{:?}", queue.jobs());
+    let printed = queue.printed();
+    assert_eq!(printed.len(), 2, "{printed:?}");
+    assert!(printed[1].contains(" copies=1 "), "{}", printed[1]);
+    // The same composite as the first print, a new job title.
+    let n = queue.printed_jobs();
+    let composite = std::fs::read(&view.composite_path).unwrap();
+    assert_eq!(queue.document(n[0]), composite);
+    assert_eq!(queue.document(n[1]), composite);
+    let title = |l: &str| {
+        l.split_whitespace()
+            .find_map(|w| w.strip_prefix("title="))
+            .unwrap()
+            .to_string()
+    };
+    assert!(title(&printed[1]).starts_with("fotobox-"), "{printed:?}");
+    assert_ne!(title(&printed[0]), title(&printed[1]));
     assert_eq!((job.copies, job.attempts), (1, 2));
     assert_eq!(photos::paper(&app.ctx).await.unwrap().remaining, 47);
 
@@ -193,35 +188,39 @@ async fn reprint_queues_one_new_print_of_the_composite_audited_and_never_twice()
     .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["print"]["copies"], 2);
-    wait_for_lp(&cups, 3).await;
+    queue.wait_jobs(3, 10).await;
     wait_for_state(&app, &order, "done").await;
     photos::process_queue(&app.ctx).await.unwrap();
-    let calls = cups.lp_calls();
-    assert_eq!(calls.len(), 3, "{calls:?}");
-    assert!(calls[2].starts_with("-d Fake -n 2 "), "{}", calls[2]);
+    assert_eq!(queue.jobs().len(), 3, "{:?}", queue.jobs());
+    let printed = queue.printed();
+    assert_eq!(printed.len(), 3, "{printed:?}");
+    assert!(printed[2].contains(" copies=2 "), "{}", printed[2]);
     assert_eq!(photos::paper(&app.ctx).await.unwrap().remaining, 45);
     assert_eq!(reprint_audits(&app).await.len(), 2);
 }
 
 #[tokio::test]
 async fn reprint_resolves_the_flag_of_a_failed_print() {
-    let cups = FakeCups::new();
-    let (app, t) = app_with_cups(&cups).await;
+    let queue = TestQueue::new();
+    let (app, t) = app_with_cups(&queue).await;
     let order = paid_order(&app.ctx, "postcard", 1).await;
     photos::hooks::create_photo_with(&app.ctx, &order, shots(1), Failpoint::default())
         .await
         .unwrap();
-    cups.set("fail", true);
+    // The scheduler refuses the kiosk's `lp` every time: the order is flagged.
+    queue.refuse_jobs(true);
     assert_eq!(photos::process_queue(&app.ctx).await.unwrap().failed, 1);
     assert_eq!(app.ctx.store.open_flags().await.unwrap().len(), 1);
-    cups.set("fail", false);
+    assert!(queue.jobs().is_empty());
+    queue.refuse_jobs(false);
     let (s, v) = reprint(&app, &t, &order, json!({"reason": "printer fixed"})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert!(v["print"]["last_error"].is_null(), "{v}");
     assert!(app.ctx.store.open_flags().await.unwrap().is_empty());
     wait_for_state(&app, &order, "done").await;
     photos::process_queue(&app.ctx).await.unwrap();
-    assert_eq!(cups.accepted().len(), 1, "printed exactly once");
+    assert_eq!(queue.jobs().len(), 1, "submitted exactly once");
+    assert_eq!(queue.printed().len(), 1, "printed exactly once");
     let p = app
         .ctx
         .store
@@ -234,8 +233,8 @@ async fn reprint_resolves_the_flag_of_a_failed_print() {
 
 #[tokio::test]
 async fn reprint_is_refused_without_a_paid_order_or_a_composite() {
-    let cups = FakeCups::new();
-    let (app, t) = app_with_cups(&cups).await;
+    let queue = TestQueue::new();
+    let (app, t) = app_with_cups(&queue).await;
     // Not paid.
     let pending = app.order("payme", "strip", 1).await;
     let pending = pending["order_id"].as_str().unwrap().to_string();
@@ -296,7 +295,7 @@ async fn reprint_is_refused_without_a_paid_order_or_a_composite() {
     .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     // Nothing was queued or audited by any of these.
-    assert_eq!(cups.lp_calls().len(), 2, "{:?}", cups.lp_calls());
+    assert_eq!(queue.jobs().len(), 2, "{:?}", queue.jobs());
     assert!(reprint_audits(&app).await.is_empty());
     let jobs = app.ctx.store.print_jobs(10).await.unwrap();
     assert!(jobs.iter().all(|j| j.job.state == "done"), "{jobs:?}");
