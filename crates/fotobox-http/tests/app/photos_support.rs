@@ -1,5 +1,9 @@
-//! Support for the photo pipeline tests: a fake CUPS (`lp`/`lpstat` shell scripts in a temp dir
-//! that record their arguments and can be told to fail, pause or hold jobs), paid orders and shots.
+//! Support for the photo pipeline tests: paid orders and shots, and a fake CUPS (`lp`/`lpstat`
+//! shell scripts in a temp dir that record their arguments and can be told to fail, pause or
+//! hold jobs). The printer tests run on the real private CUPS (`cups_support::TestQueue`);
+//! FakeCups is only for what a real CUPS cannot give on demand without disturbing the shared
+//! scheduler (CUPS down: `lpstat` cannot reach it) and for tests that count the calls to the
+//! commands themselves (readiness asks `lpstat` at most once per cache period).
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
