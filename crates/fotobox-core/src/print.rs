@@ -60,7 +60,7 @@ pub enum JobState {
     Pending,
     /// Finished.
     Done,
-    /// The printer does not know the job (cancelled and purged, or never accepted).
+    /// The printer will not print it: cancelled or aborted in CUPS, purged, or never accepted.
     Gone,
 }
 
@@ -159,15 +159,7 @@ impl Printer {
 
     pub async fn job_state(&self, job_id: &str) -> Result<JobState, PrintError> {
         match self {
-            Printer::Cups(c) => {
-                if c.jobs("not-completed").await?.iter().any(|j| j == job_id) {
-                    Ok(JobState::Pending)
-                } else if c.jobs("completed").await?.iter().any(|j| j == job_id) {
-                    Ok(JobState::Done)
-                } else {
-                    Ok(JobState::Gone)
-                }
-            }
+            Printer::Cups(c) => c.job_state(job_id).await,
             Printer::Folder(f) => Ok(if f.dir.join(job_id).is_file() {
                 JobState::Done
             } else {
@@ -315,6 +307,35 @@ impl CupsPrinter {
         let mut v = vec!["-h".to_string(), self.server.clone()];
         v.extend(args);
         v
+    }
+
+    /// Over IPP, the job's own `job-state`: a job cancelled or aborted in CUPS is not printed,
+    /// although `lpstat -W completed` lists it (CUPS keeps it in the completed history). With
+    /// `state_source = "lpstat"`, the lists of `lpstat -W`, which cannot tell them apart.
+    async fn job_state(&self, job_id: &str) -> Result<JobState, PrintError> {
+        use crate::printer_state::{query_job_ipp, IppJobState};
+        if self.source == PrinterStateSource::Ipp {
+            let state = query_job_ipp(&self.server, &self.name, job_number(job_id), self.timeout)
+                .await
+                .map_err(PrintError::Command)?;
+            return Ok(match state {
+                Some(IppJobState::Unfinished) => JobState::Pending,
+                Some(IppJobState::Completed) => JobState::Done,
+                Some(IppJobState::Ended) | None => JobState::Gone,
+            });
+        }
+        if self
+            .jobs("not-completed")
+            .await?
+            .iter()
+            .any(|j| j == job_id)
+        {
+            Ok(JobState::Pending)
+        } else if self.jobs("completed").await?.iter().any(|j| j == job_id) {
+            Ok(JobState::Done)
+        } else {
+            Ok(JobState::Gone)
+        }
     }
 
     async fn observe(&self) -> Observation {

@@ -283,6 +283,71 @@ fn query_ipp_blocking(uri: &str, timeout: Duration) -> Result<PrinterState, Stri
     })
 }
 
+/// A job's `job-state` as the scheduler reports it (RFC 8011 §5.3.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IppJobState {
+    /// pending, pending-held, processing or processing-stopped: not finished.
+    Unfinished,
+    /// canceled or aborted: it ended without printing (or only partly).
+    Ended,
+    /// completed: the printer finished it.
+    Completed,
+}
+
+/// Ask the scheduler at `server` for job `job`'s `job-state` (Get-Job-Attributes on queue
+/// `name`), within `timeout`, on a blocking thread; `None` when it no longer knows the job
+/// (purged, or never accepted).
+pub async fn query_job_ipp(
+    server: &str,
+    name: &str,
+    job: u64,
+    timeout: Duration,
+) -> Result<Option<IppJobState>, String> {
+    let uri = printer_uri(server, name);
+    let job = i32::try_from(job).map_err(|_| format!("job number {job} is out of range"))?;
+    tokio::task::spawn_blocking(move || query_job_blocking(&uri, job, timeout))
+        .await
+        .map_err(|e| format!("IPP thread failed: {e}"))?
+}
+
+fn query_job_blocking(
+    uri: &str,
+    job: i32,
+    timeout: Duration,
+) -> Result<Option<IppJobState>, String> {
+    use ipp::model::StatusCode;
+    use ipp::prelude::{DelimiterTag, IppClient, IppOperationBuilder, IppValue, Uri};
+    let err = |what: &str, e: &dyn std::fmt::Display| format!("{what}: {e}");
+    let parsed: Uri = uri.parse().map_err(|e| err("bad printer URI", &e))?;
+    let op = IppOperationBuilder::get_job_attributes(parsed.clone(), job)
+        .build()
+        .map_err(|e| err("IPP request", &e))?;
+    let client = IppClient::builder(parsed).request_timeout(timeout).build();
+    let resp = client
+        .send(op)
+        .map_err(|e| err(&format!("CUPS at {uri} did not answer"), &e))?;
+    let status = resp.header().status_code();
+    if status == StatusCode::ClientErrorNotFound {
+        return Ok(None);
+    }
+    if !status.is_success() {
+        return Err(format!("CUPS answered {status} for job {job} of {uri}"));
+    }
+    let state = resp
+        .attributes()
+        .groups_of(DelimiterTag::JobAttributes)
+        .find_map(|g| match g.get("job-state").map(|a| a.value()) {
+            Some(IppValue::Enum(n)) | Some(IppValue::Integer(n)) => Some(*n),
+            _ => None,
+        });
+    match state {
+        Some(3..=6) => Ok(Some(IppJobState::Unfinished)),
+        Some(7 | 8) => Ok(Some(IppJobState::Ended)),
+        Some(9) => Ok(Some(IppJobState::Completed)),
+        other => Err(format!("CUPS sent job-state {other:?} for job {job}")),
+    }
+}
+
 /// The text of a keyword, name, text or URI value (others as IPP prints them).
 fn value_text(v: &ipp::value::IppValue) -> String {
     use ipp::value::IppValue;

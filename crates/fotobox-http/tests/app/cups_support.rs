@@ -501,4 +501,10 @@ impl TestQueue {
     pub fn job_id(&self, n: u64) -> String {
         format!("{}-{n}", self.name)
     }
+
+    /// Staff cancel one job in CUPS (`cancel <id>`, not purged: CUPS keeps it in its completed
+    /// history, where `lpstat -W completed` lists it).
+    pub fn cancel_job(&self, id: &str) {
+        self.admin("cancel", &[id]);
+    }
 }

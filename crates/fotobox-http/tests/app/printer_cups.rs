@@ -243,6 +243,48 @@ async fn a_job_stuck_behind_a_printer_error_is_flagged_at_once() {
     assert_eq!(queue.printed().len(), 1);
 }
 
+/// A job cancelled in CUPS (by staff at the CUPS page, or `cancel`) is not a print: CUPS keeps it
+/// in its completed history, so `lpstat -W completed` lists it, but its `job-state` is canceled.
+/// The order is flagged for a reprint, not fulfilled, and no paper is counted.
+#[tokio::test]
+async fn a_job_cancelled_in_cups_is_flagged_not_counted_as_printed() {
+    let queue = TestQueue::new();
+    let app = TestApp::with_extra(&queue.config(50)).await;
+    let ctx = app.ctx.clone();
+    queue.hold_new_jobs(true);
+    let order = paid_order(&ctx, "strip", 2).await;
+    photos::hooks::create_photo_with(&ctx, &order, shots(4), Failpoint::default())
+        .await
+        .unwrap();
+    let runner = {
+        let ctx = ctx.clone();
+        tokio::spawn(async move { photos::process_queue(&ctx).await.unwrap() })
+    };
+    let jobs = queue.wait_jobs(1, 20).await;
+    queue.cancel_job(&jobs[0]);
+    let report = tokio::time::timeout(Duration::from_secs(30), runner)
+        .await
+        .expect("the queue gives up on the cancelled job")
+        .unwrap();
+    assert_eq!((report.printed, report.failed), (0, 1), "{report:?}");
+    let p = ctx
+        .store
+        .payment_by_order_id(&order)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(p.fulfilled_at.is_none(), "{p:?}");
+    let flags = ctx.store.open_flags().await.unwrap();
+    assert!(
+        flags
+            .iter()
+            .any(|f| f.payment_id == p.id && f.reason.contains("lost job")),
+        "{flags:?}"
+    );
+    assert_eq!(photos::paper(&ctx).await.unwrap().remaining, 50);
+    assert!(queue.printed().is_empty());
+}
+
 /// A paid order's print goes through the real CUPS to the printer with its copies, the media
 /// and options configured for its layout on this printer, and exactly the composite.
 #[tokio::test]
