@@ -168,6 +168,23 @@ impl Printer {
         }
     }
 
+    /// Cancel a job at the printer (CUPS, over IPP); a failure is logged (the caller has given
+    /// up on the job either way). Nothing to do for the folder printer.
+    pub async fn cancel(&self, job_id: &str) {
+        if let Printer::Cups(c) = self {
+            let r = crate::printer_state::cancel_job_ipp(
+                &c.server,
+                &c.name,
+                job_number(job_id),
+                c.timeout,
+            )
+            .await;
+            if let Err(e) = r {
+                tracing::warn!(job = job_id, error = %e, "cannot cancel the job in CUPS");
+            }
+        }
+    }
+
     /// After a crash between submitting and recording: the job this attempt submitted, if any.
     /// CUPS: the lowest job above `mark` that is not in `owned` (ids other print jobs recorded).
     /// Folder: the file named after `title`.

@@ -24,7 +24,7 @@ use fotobox_store::StoreError;
 
 use crate::context::AppContext;
 use crate::error::{DomainError, ErrorKind};
-use crate::panel::Actor;
+use crate::panel::{Actor, Client};
 use crate::print::{JobState, PrintRequest, Printer, PrinterStatus};
 use crate::{maintenance, photos};
 
@@ -35,6 +35,9 @@ pub enum SelfTestError {
     Busy(String),
     #[error("{0}")]
     Invalid(String),
+    /// A fault of this kiosk (its layouts cannot be read, a worker died).
+    #[error("{0}")]
+    Internal(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -50,6 +53,7 @@ impl DomainError for SelfTestError {
         match self {
             SelfTestError::Busy(_) => ErrorKind::Conflict,
             SelfTestError::Invalid(_) => ErrorKind::Invalid,
+            SelfTestError::Internal(_) => ErrorKind::Internal,
             SelfTestError::Store(e) => e.kind(),
         }
     }
@@ -105,33 +109,102 @@ pub async fn get(ctx: &AppContext, id: i64) -> Result<Option<SelfTestView>> {
     Ok(ctx.store.self_test(id).await?.map(Into::into))
 }
 
-/// At start: runs a stopped process left `running` are failed (a test print among them may
-/// still come out of the printer; it is not counted on the paper counter).
+/// At start: the runs a stopped process left `running` end. A test print whose CUPS job the
+/// printer finished meanwhile passed (and is counted on the paper counter); one still waiting in
+/// CUPS is cancelled there (it would take a sheet nobody counts) and failed, like every other
+/// leftover run. Returns how many ended.
 pub async fn recover(ctx: &AppContext) -> Result<u64> {
-    let mut tx = ctx.store.begin_write().await?;
-    let n = q::fail_interrupted(
-        &mut tx,
-        "interrupted: the kiosk restarted before the test ended",
-        ctx.clock.now(),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(n)
+    let rows = {
+        let mut conn = ctx.store.pool().acquire().await.map_err(StoreError::from)?;
+        q::all_running(&mut conn).await?
+    };
+    let printer = Printer::from_config(&ctx.config, &ctx.data_dir);
+    let interrupted = "interrupted: the kiosk restarted before the test ended";
+    for row in &rows {
+        let started = Instant::now();
+        let job = row.printer_job.clone();
+        let state = match &job {
+            Some(j) if row.kind == q::KIND_PRINT => printer.job_state(j).await.ok(),
+            _ => None,
+        };
+        match (job, state) {
+            (Some(job), Some(JobState::Done)) => {
+                let o = Outcome {
+                    state: q::PASSED,
+                    summary: format!(
+                        "printed (job {job}) while the kiosk restarted; counted on the paper counter"
+                    ),
+                    detail: json!({"printer": printer.describe(), "printer_job": job}),
+                };
+                printed(ctx, row.id, started, Actor::parse(&row.actor), &job, o).await?;
+            }
+            (Some(job), Some(JobState::Pending)) => {
+                printer.cancel(&job).await;
+                let o = Outcome::failed(
+                    format!("{interrupted}; its job {job} was cancelled in CUPS"),
+                    json!({"printer_job": job}),
+                );
+                finish(ctx, row.id, started, &o).await?;
+            }
+            _ => {
+                finish(
+                    ctx,
+                    row.id,
+                    started,
+                    &Outcome::failed(interrupted, json!({})),
+                )
+                .await?
+            }
+        }
+    }
+    Ok(rows.len() as u64)
 }
 
-/// Begin a run of `kind` unless one is under way (checked and begun in one transaction).
+/// How long a run may stay `running` before a new one may take over (a run whose worker died
+/// without a restart): the printer's job time limit for a test print, two minutes otherwise.
+fn abandoned_after(ctx: &AppContext, kind: &str) -> chrono::Duration {
+    let secs = if kind == q::KIND_PRINT {
+        ctx.config.printer.job_timeout_seconds + 120
+    } else {
+        120
+    };
+    chrono::Duration::seconds(secs as i64)
+}
+
+/// Begin a run of `kind` unless one is under way (checked and begun in one transaction). A
+/// run under way for longer than it can take is failed as abandoned first.
 async fn begin(ctx: &AppContext, kind: &str, actor: Actor) -> Result<SelfTest> {
+    let now = ctx.clock.now();
     let mut tx = ctx.store.begin_write().await?;
     if let Some(r) = q::running(&mut tx, kind).await? {
-        return Err(SelfTestError::Busy(format!(
-            "a {} test is under way (started {}); wait for its result",
-            kind.replace('_', " "),
-            r.started_at.format("%H:%M:%S UTC")
-        )));
+        if now - r.started_at < abandoned_after(ctx, kind) {
+            return Err(SelfTestError::Busy(format!(
+                "a {} test is under way (started {}); wait for its result",
+                kind.replace('_', " "),
+                r.started_at.format("%H:%M:%S UTC")
+            )));
+        }
+        let f = Finish {
+            state: q::FAILED,
+            summary: "abandoned: it did not end in time",
+            detail: &json!({}),
+            duration_ms: (now - r.started_at).num_milliseconds(),
+        };
+        q::finish(&mut tx, r.id, &f, now).await?;
     }
-    let row = q::begin(&mut tx, kind, actor.as_str(), ctx.clock.now()).await?;
+    let row = q::begin(&mut tx, kind, actor.as_str(), now).await?;
     tx.commit().await?;
     Ok(row)
+}
+
+/// Run `work` on its own task and wait for it: a request dropped halfway (a closed page) does
+/// not cancel it, so a run it began still ends.
+async fn detached<T: Send + 'static>(
+    work: impl std::future::Future<Output = Result<T>> + Send + 'static,
+) -> Result<T> {
+    tokio::spawn(work)
+        .await
+        .map_err(|e| SelfTestError::Internal(format!("the self-test stopped: {e}")))?
 }
 
 /// A result to record.
@@ -175,45 +248,53 @@ async fn finish_in(
 }
 
 async fn view(ctx: &AppContext, id: i64) -> Result<SelfTestView> {
-    get(ctx, id).await?.ok_or_else(|| {
-        SelfTestError::Store(StoreError::Invalid(format!("self-test {id} vanished")))
-    })
+    get(ctx, id)
+        .await?
+        .ok_or_else(|| SelfTestError::Internal(format!("self-test {id} vanished")))
 }
 
 // ------------------------------------------------------------------------------- test print
 
 /// Start a test print. Answers at once: refused (recorded as failed, nothing printed) when the
 /// printer or the paper counter says no print can come out now; else `running`, followed in
-/// the background until the printer finishes it.
+/// the background until the printer finishes it. While it runs its sheet counts as a queued
+/// copy, so the order door leaves paper for it.
 pub async fn start_print(ctx: &AppContext, actor: Actor) -> Result<SelfTestView> {
-    let row = begin(ctx, q::KIND_PRINT, actor).await?;
-    let started = Instant::now();
-    match photos::readiness_now(ctx, 1).await {
-        Ok(r) if r.ready => {
-            let bg = ctx.clone();
-            tokio::spawn(async move {
-                let outcome = run_print(&bg, row.id, actor, started).await;
-                if let Err(e) = outcome {
-                    tracing::error!(error = %e, "the test print could not be recorded");
-                }
-            });
+    let ctx = ctx.clone();
+    detached(async move {
+        // Asked before the run begins: once it runs, its own sheet counts as queued.
+        let ready = photos::readiness_now(&ctx, 1).await;
+        let row = begin(&ctx, q::KIND_PRINT, actor).await?;
+        let started = Instant::now();
+        match ready {
+            Ok(r) if r.ready => {
+                let bg = ctx.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = run_print(&bg, row.id, actor, started).await {
+                        tracing::error!(error = %e, "the test print could not be recorded");
+                        let o = Outcome::failed(format!("could not be recorded: {e}"), json!({}));
+                        let _ = finish(&bg, row.id, started, &o).await;
+                    }
+                });
+            }
+            Ok(r) => {
+                let why = r
+                    .reason
+                    .unwrap_or_else(|| "the printer is not ready".into());
+                let o = Outcome::failed(
+                    format!("not printed: {why}"),
+                    json!({"printer": r.printer, "paper_available": r.paper_available}),
+                );
+                finish(&ctx, row.id, started, &o).await?;
+            }
+            Err(e) => {
+                let o = Outcome::failed(format!("not printed: {e}"), json!({}));
+                finish(&ctx, row.id, started, &o).await?;
+            }
         }
-        Ok(r) => {
-            let why = r
-                .reason
-                .unwrap_or_else(|| "the printer is not ready".into());
-            let o = Outcome::failed(
-                format!("not printed: {why}"),
-                json!({"printer": r.printer, "paper_available": r.paper_available}),
-            );
-            finish(ctx, row.id, started, &o).await?;
-        }
-        Err(e) => {
-            let o = Outcome::failed(format!("not printed: {e}"), json!({}));
-            finish(ctx, row.id, started, &o).await?;
-        }
-    }
-    view(ctx, row.id).await
+        view(&ctx, row.id).await
+    })
+    .await
 }
 
 /// The printed sheet's size in pixels at `dpi` for a CUPS media name such as `w288h432` or
@@ -239,21 +320,34 @@ async fn run_print(ctx: &AppContext, id: i64, actor: Actor, started: Instant) ->
         Ok(job) => job,
         Err(o) => return finish(ctx, id, started, &o).await,
     };
-    // Printed: the result, the paper counter and the audit line in one transaction.
-    {
-        let now = ctx.clock.now();
-        let mut tx = ctx.store.begin_write().await?;
-        let left = photos::take_paper(&mut tx, ctx, 1, now).await?;
-        let o = Outcome {
-            state: q::PASSED,
-            summary: format!(
-                "printed on {} in {:.1} s; {left} prints left on the paper counter",
-                printer.describe(),
-                started.elapsed().as_secs_f64()
-            ),
-            detail: json!({"printer": printer.describe(), "printer_job": job, "paper_left": left}),
-        };
-        finish_in(&mut tx, ctx, id, started, &o).await?;
+    let o = Outcome {
+        state: q::PASSED,
+        summary: format!(
+            "printed on {} in {:.1} s",
+            printer.describe(),
+            started.elapsed().as_secs_f64()
+        ),
+        detail: json!({"printer": printer.describe(), "printer_job": job}),
+    };
+    printed(ctx, id, started, actor, &job, o).await
+}
+
+/// A test sheet came out: the result, one print off the paper counter and the audit line, in
+/// one transaction. The summary gets the prints left.
+async fn printed(
+    ctx: &AppContext,
+    id: i64,
+    started: Instant,
+    actor: Actor,
+    job: &str,
+    mut o: Outcome,
+) -> Result<()> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.store.begin_write().await?;
+    let left = photos::take_paper(&mut tx, ctx, 1, now).await?;
+    o.summary = format!("{}; {left} prints left on the paper counter", o.summary);
+    o.detail["paper_left"] = json!(left);
+    if finish_in(&mut tx, ctx, id, started, &o).await? {
         let audit = fotobox_store::staff::NewAudit {
             action: "test_print",
             actor: actor.as_str(),
@@ -278,8 +372,25 @@ async fn print_sheet(
     let file = sheet_file(ctx, printer, id).await.map_err(fail)?;
     let turn = ctx.print_turn.clone();
     let _turn = turn.lock().await;
-    if let PrinterStatus::NotReady(why) = printer.status().await {
-        return Err(fail(format!("not printed: {why}")));
+    // Asked again in the queue's turn: the printer may have stopped, and the paper counter
+    // (which counts this sheet as queued) must still hold a print for it.
+    match photos::readiness_now(ctx, 1).await {
+        Ok(r) if !r.printer_ready => {
+            let why = r
+                .reason
+                .unwrap_or_else(|| "the printer is not ready".into());
+            return Err(fail(format!("not printed: {why}")));
+        }
+        Ok(r) if r.paper_available < 0 => {
+            return Err(fail(format!(
+                "not printed: the paper counter has no print left for the test sheet after the \
+                 queued prints ({} of a {}-print roll)",
+                r.paper_available + 1,
+                r.paper_roll_size
+            )));
+        }
+        Ok(_) => {}
+        Err(e) => return Err(fail(format!("not printed: {e}"))),
     }
     let media = ctx.config.printer.media.clone();
     let options = crate::print_options::options(&ctx.config, None);
@@ -408,10 +519,12 @@ async fn wait_printed(
             Err(_) => {}
         }
         if Instant::now() >= deadline {
+            // Only a test: it must not take a sheet later that nobody counts.
+            printer.cancel(job).await;
             let why = noted.map(|w| format!(" ({w})")).unwrap_or_default();
             return Err(Outcome::failed(
                 format!(
-                    "job {job} did not finish within {} s{why}; it may still print",
+                    "job {job} did not finish within {} s{why}; it was cancelled in CUPS",
                     ctx.config.printer.job_timeout_seconds
                 ),
                 detail,
@@ -441,11 +554,14 @@ pub async fn camera(
     jpeg: &[u8],
     capture_ms: Option<u64>,
 ) -> Result<SelfTestView> {
-    let (w, h) = fotobox_render::compose::check_shot_size(0, jpeg)
-        .map_err(|_| SelfTestError::Invalid("the camera test needs a JPEG picture".into()))?;
+    let bytes = jpeg.to_vec();
+    let (w, h) = tokio::task::spawn_blocking(move || fotobox_render::compose::check_jpeg(&bytes))
+        .await
+        .map_err(|e| SelfTestError::Internal(format!("the picture check stopped: {e}")))?
+        .map_err(|e| SelfTestError::Invalid(format!("the camera test needs a JPEG still: {e}")))?;
     let set = photos::layouts(ctx)
         .await
-        .map_err(|e| SelfTestError::Invalid(format!("the layouts cannot be read: {e}")))?;
+        .map_err(|e| SelfTestError::Internal(format!("the layouts cannot be read: {e}")))?;
     let dpis = photos::still_dpis(&set, w, h);
     let low: Vec<String> = dpis
         .iter()
@@ -484,7 +600,11 @@ pub async fn camera(
     let row = begin(ctx, q::KIND_CAMERA, actor).await?;
     let started = Instant::now();
     finish(ctx, row.id, started, &o).await?;
-    maintenance::devices::camera_ok(ctx, w, h).await;
+    // Only the kiosk window's own camera is the kiosk's camera (a panel in a browser elsewhere
+    // tests that machine's webcam).
+    if actor == Actor::Pin(Client::Window) {
+        maintenance::devices::camera_ok(ctx, w, h).await;
+    }
     view(ctx, row.id).await
 }
 
@@ -518,6 +638,11 @@ pub async fn camera_failed(
 
 /// Fetch the public URL's `/healthz` through the tunnel now and record the round trip.
 pub async fn payment_path(ctx: &AppContext, actor: Actor) -> Result<SelfTestView> {
+    let ctx = ctx.clone();
+    detached(async move { payment_path_now(&ctx, actor).await }).await
+}
+
+async fn payment_path_now(ctx: &AppContext, actor: Actor) -> Result<SelfTestView> {
     let row = begin(ctx, q::KIND_PAYMENT_PATH, actor).await?;
     let started = Instant::now();
     let o = match maintenance::tunnel::check_once(ctx).await {

@@ -612,25 +612,27 @@ async fn self_test_print(
     Ok((StatusCode::ACCEPTED, Json(json!({"test": run}))).into_response())
 }
 
-/// `?ms=`: how long the page took to get the still.
-#[derive(Debug, Deserialize)]
-struct CaptureQuery {
-    ms: Option<u64>,
-}
-
 /// The camera test's still (a JPEG body), read under the shot cap in one of the upload slots
 /// after the caller is known.
 async fn self_test_camera(
     PanelAuth(actor): PanelAuth,
     State(ctx): State<AppContext>,
-    Query(q): Query<CaptureQuery>,
+    Query(q): Query<HashMap<String, String>>,
     body: axum::body::Body,
 ) -> R<Json<Value>> {
+    // `?ms=`: how long the page took to get the still.
+    let ms = match q.get("ms") {
+        None => None,
+        Some(v) => Some(
+            v.parse::<u64>()
+                .map_err(|_| ApiError::invalid("ms is the capture time in whole milliseconds"))?,
+        ),
+    };
     let _slot = ctx.heavy.upload().await;
     let bytes = axum::body::to_bytes(body, fotobox_core::kiosk::MAX_SHOT_BYTES)
         .await
         .map_err(|_| ApiError::invalid("the picture is too large or its upload was cut off"))?;
-    let run = selftest::camera(&ctx, actor, &bytes, q.ms).await?;
+    let run = selftest::camera(&ctx, actor, &bytes, ms).await?;
     Ok(Json(json!({"test": run})))
 }
 

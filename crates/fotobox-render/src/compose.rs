@@ -114,6 +114,25 @@ pub fn decode_shot(index: usize, bytes: &[u8]) -> Result<RgbImage, ComposeError>
     Ok(crate::resize::cover_resize(&img, nw, nh))
 }
 
+/// A whole, decodable JPEG within the shot limits (a camera still): its size. Other formats,
+/// a header without picture data, or a picture over the limits are refused. Blocking.
+pub fn check_jpeg(bytes: &[u8]) -> Result<(u32, u32), ComposeError> {
+    let bad = |message: String| ComposeError::BadShot { index: 0, message };
+    if image::guess_format(bytes).ok() != Some(image::ImageFormat::Jpeg) {
+        return Err(bad("not a JPEG picture".into()));
+    }
+    // The decoder fills a cut-off picture in: a whole JPEG ends with its EOI marker.
+    if !bytes.ends_with(&[0xFF, 0xD9]) {
+        return Err(bad("the JPEG is cut off (no end marker)".into()));
+    }
+    check_shot_size(0, bytes)?;
+    let img = reader(bytes)
+        .map_err(bad)?
+        .decode()
+        .map_err(|e| bad(e.to_string()))?;
+    Ok((img.width(), img.height()))
+}
+
 /// Render the layout with `shots` (index = picture number). Blocking.
 pub fn render(
     layout: &Layout,

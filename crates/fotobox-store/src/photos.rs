@@ -317,10 +317,12 @@ pub async fn list_jobs(conn: &mut SqliteConnection, limit: i64) -> Result<Vec<Pr
     .await?)
 }
 
-/// Copies queued or printing (not yet taken off the paper counter).
+/// Copies queued or printing (not yet taken off the paper counter), with a sheet for each staff
+/// test print under way.
 pub async fn pending_copies(conn: &mut SqliteConnection) -> Result<i64> {
     let (n,): (i64,) = sqlx::query_as(
-        "SELECT COALESCE(SUM(copies), 0) FROM print_jobs WHERE state IN ('queued', 'printing')",
+        "SELECT COALESCE((SELECT SUM(copies) FROM print_jobs WHERE state IN ('queued', 'printing')), 0)
+              + (SELECT COUNT(*) FROM self_tests WHERE kind = 'print' AND state = 'running')",
     )
     .fetch_one(conn)
     .await?;

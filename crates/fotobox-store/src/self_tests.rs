@@ -125,21 +125,13 @@ pub async fn running(conn: &mut SqliteConnection, kind: &str) -> Result<Option<S
     .await?)
 }
 
-/// Runs left `running` by a process that stopped: failed, with `why`. Returns how many.
-pub async fn fail_interrupted(
-    conn: &mut SqliteConnection,
-    why: &str,
-    now: DateTime<Utc>,
-) -> Result<u64> {
-    let r = sqlx::query(
-        "UPDATE self_tests SET state = 'failed', summary = ?, finished_at = ?
-         WHERE state = 'running'",
+/// Every run still `running` (at start: the ones a stopped process left).
+pub async fn all_running(conn: &mut SqliteConnection) -> Result<Vec<SelfTest>> {
+    Ok(sqlx::query_as::<_, SelfTest>(
+        "SELECT * FROM self_tests WHERE state = 'running' ORDER BY id",
     )
-    .bind(why)
-    .bind(db_time(now))
-    .execute(conn)
-    .await?;
-    Ok(r.rows_affected())
+    .fetch_all(conn)
+    .await?)
 }
 
 impl Store {

@@ -73,6 +73,9 @@ async fn a_test_print_goes_through_real_cups_and_counts_on_the_paper_counter() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(waiting.state, "running");
+    // While it waits, the sheet is reserved: the order door sees one print less.
+    let r = photos::readiness(&app.ctx, 1).await.unwrap();
+    assert_eq!(r.paper_available, 39, "{r:?}");
     assert!(
         waiting.summary.contains("media-empty-error"),
         "{}",
@@ -185,6 +188,15 @@ async fn a_test_print_left_running_by_a_crash_is_failed_at_start_and_its_job_is_
     assert!(r.summary.contains("restarted"), "{}", r.summary);
 }
 
+/// A camera still as the page sends it: a JPEG.
+fn jpeg(w: u32, h: u32, c: [u8; 3]) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::RgbImage::from_pixel(w, h, image::Rgb(c))
+        .write_to(&mut out, image::ImageFormat::Jpeg)
+        .unwrap();
+    out.into_inner()
+}
+
 async fn upload_still(app: &TestApp, jpeg: Vec<u8>, token: Option<&str>) -> (StatusCode, Value) {
     let mut req = Request::builder()
         .method("POST")
@@ -200,7 +212,7 @@ async fn upload_still(app: &TestApp, jpeg: Vec<u8>, token: Option<&str>) -> (Sta
 #[tokio::test]
 async fn the_camera_test_reads_the_still_size_and_warns_under_200_dpi() {
     let app = TestApp::new().await;
-    let (s, v) = upload_still(&app, shot(1920, 1080, [10, 120, 200]), Some(STAFF_TOKEN)).await;
+    let (s, v) = upload_still(&app, jpeg(1920, 1080, [10, 120, 200]), Some(STAFF_TOKEN)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let t = &v["test"];
     assert_eq!(t["state"], "passed", "{t}");
@@ -217,10 +229,11 @@ async fn the_camera_test_reads_the_still_size_and_warns_under_200_dpi() {
         summary.starts_with("1920x1080 still in 420 ms; lowest print resolution"),
         "{summary}"
     );
-    // The Devices page now knows the camera's still.
-    assert_eq!(app.ctx.maintenance.camera_still(), Some((1920, 1080)));
+    // Only the kiosk window's own test speaks for the kiosk's camera: a run with the staff
+    // token (or from a browser elsewhere) leaves the Devices page's camera row alone.
+    assert_eq!(app.ctx.maintenance.camera_still(), None);
 
-    let (_, v) = upload_still(&app, shot(1280, 720, [10, 120, 200]), Some(STAFF_TOKEN)).await;
+    let (_, v) = upload_still(&app, jpeg(1280, 720, [10, 120, 200]), Some(STAFF_TOKEN)).await;
     let t = &v["test"];
     assert_eq!(t["state"], "warning", "{t}");
     assert!(
@@ -241,6 +254,18 @@ async fn the_camera_test_reads_the_still_size_and_warns_under_200_dpi() {
 async fn the_camera_test_refuses_what_is_not_a_picture_or_not_from_staff_and_records_nothing() {
     let app = TestApp::new().await;
     let (s, v) = upload_still(&app, b"not a picture at all".to_vec(), Some(STAFF_TOKEN)).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    // A PNG, and a JPEG cut after its header (the size readable, the picture not).
+    let mut png = Vec::new();
+    image::RgbImage::new(64, 48)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let (s, v) = upload_still(&app, png, Some(STAFF_TOKEN)).await;
+    assert!(v["error"].as_str().unwrap().contains("JPEG"), "{v}");
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let mut cut = jpeg(640, 480, [1, 2, 3]);
+    cut.truncate(700);
+    let (s, v) = upload_still(&app, cut, Some(STAFF_TOKEN)).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     let (s, _) = upload_still(&app, shot(640, 480, [1, 2, 3]), None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
@@ -348,4 +373,98 @@ async fn a_test_print_comes_out_of_cups_pdf_as_one_4x6_page() {
         "{sizes:?}"
     );
     assert_eq!(photos::paper(&app.ctx).await.unwrap().remaining, 19);
+}
+
+/// A running test print (as a stopped process left it) with `job` recorded as its CUPS job.
+async fn leftover_print(app: &TestApp, job: &str) -> i64 {
+    let mut tx = app.ctx.store.begin_write().await.unwrap();
+    let row = fotobox_store::self_tests::begin(&mut tx, "print", "pin:window", app.ctx.clock.now())
+        .await
+        .unwrap();
+    fotobox_store::self_tests::set_printer_job(&mut tx, row.id, job)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    row.id
+}
+
+/// At start, a test print left running ends by what CUPS says of its job: printed meanwhile →
+/// passed and counted once; still waiting → cancelled in CUPS (it would take a sheet nobody
+/// counts) and failed.
+#[tokio::test]
+async fn at_start_a_leftover_test_print_ends_by_what_cups_says_of_its_job() {
+    let queue = TestQueue::new();
+    let app = TestApp::with_extra(&queue.config(40)).await;
+    let sheet = app.dir.path().join("sheet.jpg");
+    std::fs::write(&sheet, shot(64, 64, [200, 10, 10])).unwrap();
+    let done = queue.lp(&sheet);
+    queue.wait_jobs(1, 20).await;
+    let until = Instant::now() + Duration::from_secs(20);
+    while queue.printed().is_empty() && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    queue.hold_new_jobs(true);
+    let held = queue.lp(&sheet);
+    let printed_id = leftover_print(&app, &done).await;
+    // A second leftover of the same kind cannot be begun by the API; write it like the first.
+    let held_id = leftover_print(&app, &held).await;
+
+    assert_eq!(fotobox_core::selftest::recover(&app.ctx).await.unwrap(), 2);
+    let p = fotobox_core::selftest::get(&app.ctx, printed_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.state, "passed", "{p:?}");
+    assert!(p.summary.contains("39 prints left"), "{}", p.summary);
+    assert_eq!(photos::paper(&app.ctx).await.unwrap().remaining, 39);
+    assert_eq!(audit_count(&app, "test_print").await, 1);
+    let h = fotobox_core::selftest::get(&app.ctx, held_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(h.state, "failed", "{h:?}");
+    assert!(h.summary.contains("cancelled in CUPS"), "{}", h.summary);
+    assert!(
+        queue.unfinished_jobs().is_empty(),
+        "{:?}",
+        queue.unfinished_jobs()
+    );
+    // Nothing runs any more: neither sheet is reserved, and a new test may start.
+    assert_eq!(
+        photos::readiness(&app.ctx, 1)
+            .await
+            .unwrap()
+            .paper_available,
+        39
+    );
+}
+
+/// A run whose worker died without a restart blocks its kind only as long as it could take.
+#[tokio::test]
+async fn a_run_abandoned_without_a_restart_gives_way_after_its_time() {
+    let app = TestApp::new().await;
+    let mut tx = app.ctx.store.begin_write().await.unwrap();
+    let old =
+        fotobox_store::self_tests::begin(&mut tx, "payment_path", "token", app.ctx.clock.now())
+            .await
+            .unwrap();
+    tx.commit().await.unwrap();
+    let (s, _) = app
+        .as_staff("POST", "/api/staff/selftest/payment-path", None)
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    app.ctx.clock.advance(chrono::Duration::seconds(121));
+    let (s, v) = app
+        .as_staff("POST", "/api/staff/selftest/payment-path", None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["test"]["state"], "skipped");
+    let o = fotobox_core::selftest::get(&app.ctx, old.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (o.state.as_str(), o.summary.as_str()),
+        ("failed", "abandoned: it did not end in time")
+    );
 }
