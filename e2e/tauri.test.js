@@ -218,4 +218,28 @@ test('Tauri window: the corner gesture opens the staff panel; the PIN alone logs
   assert.equal(await exec('return document.documentElement.lang'), 'uz');
   assert.match(await exec("return document.getElementById('k-total-revenue').textContent"), /^\d{1,3}(\u00a0\d{3})* soʻm$/);
   await snap('09-staff-dashboard');
+
+  // Devices → Camera test in the window itself: WebKitGTK (no ImageCapture: a video frame) with
+  // the mock camera; the still goes over CORS from tauri://localhost to the API, and a run in
+  // the window speaks for the kiosk's camera (the Devices row follows).
+  await click('#tabs [data-page="devices"]');
+  await waitFor(() => exec("return document.body.dataset.loaded === 'devices'"), { timeout: 20000, what: 'devices page' });
+  await click('#st-buttons [data-kind="camera"]');
+  const state = await waitFor(() => exec(`const r = document.querySelector('#t-selftest tr[data-kind="camera"]');
+    return r && !['none', 'running'].includes(r.dataset.state) && !document.getElementById('st-all').disabled ? r.dataset.state : null`),
+  { timeout: 30000, what: 'the camera test' });
+  const row = await exec(`return document.querySelector('#t-selftest tr[data-kind="camera"]').textContent`);
+  assert.ok(['passed', 'warning'].includes(state), row);
+  const size = await exec("return document.getElementById('st-still-size').textContent");
+  const [, w, h] = /(\d+)×(\d+)/.exec(size) || [];
+  assert.ok(Number(w) > 0 && Number(h) > 0, size);
+  assert.ok(row.includes(`${w}x${h}`), `${row} vs ${size}`);
+  const stills = await exec("return [...document.querySelectorAll('#t-devices td')].map((td) => td.textContent).join(' | ')");
+  assert.ok(stills.includes(`${w}×${h}`), stills);
+  console.log(`# Tauri window camera test: ${w}x${h} still (WebKitGTK mock camera), ${state}`);
+  // Every call of the page went through (the maintenance routes answer the window's origin too).
+  const toast = await exec("const t = document.getElementById('toast'); return t.hidden ? '' : t.textContent");
+  assert.equal(toast, '', `the page showed an error: ${toast}`);
+  assert.notEqual(await exec("return document.getElementById('tunnel-sup').textContent"), '');
+  await snap('10-staff-camera-test');
 });

@@ -32,9 +32,17 @@ pub fn routes() -> Router<AppContext> {
         .route("/api/maintenance/alerts", get(list_alerts))
         .route("/api/maintenance/alerts/{id}/ack", post(ack_alert))
         .route("/api/maintenance/backup", post(backup_now))
-        .route("/api/maintenance/vacuum", post(vacuum))
         .route("/api/maintenance/retention", post(retention_now))
+        .merge(panel_routes())
+}
+
+/// The maintenance routes the staff panel's Devices page calls: with the panel's CORS for the
+/// Tauri window (its page is `tauri://localhost`, the API another origin).
+fn panel_routes() -> Router<AppContext> {
+    Router::new()
+        .route("/api/maintenance/vacuum", post(vacuum))
         .route("/api/maintenance/tunnel/log", get(tunnel_log))
+        .layer(axum::middleware::from_fn(crate::staff::tauri_cors))
 }
 
 /// `GET /healthz` on the API listener: every part's state for anyone on the machine; the

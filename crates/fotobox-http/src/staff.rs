@@ -79,7 +79,7 @@ pub fn routes() -> Router<AppContext> {
 
 /// CORS for the Tauri window only (its page is `tauri://localhost`, the API is
 /// `http://127.0.0.1:…`). Browsers load the panel from the API listener itself (same origin).
-async fn tauri_cors(req: Request, next: Next) -> Response {
+pub(crate) async fn tauri_cors(req: Request, next: Next) -> Response {
     let origin = req
         .headers()
         .get(header::ORIGIN)

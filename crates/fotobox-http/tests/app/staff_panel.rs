@@ -1072,6 +1072,27 @@ async fn the_tauri_window_gets_cors_other_origins_do_not() {
         resp.headers()["access-control-allow-origin"],
         "tauri://localhost"
     );
+    // The maintenance routes the Devices page calls answer the window too (they did not: the
+    // tunnel log and "Compact the database" failed in the kiosk window with "Load failed").
+    for (method, uri) in [
+        ("GET", "/api/maintenance/tunnel/log"),
+        ("POST", "/api/maintenance/vacuum"),
+    ] {
+        let pre = Request::builder()
+            .method("OPTIONS")
+            .uri(uri)
+            .header("origin", "tauri://localhost")
+            .header("access-control-request-method", method)
+            .body(Body::empty())
+            .unwrap();
+        let resp = tower::ServiceExt::oneshot(app.api(), pre).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::NO_CONTENT, "{uri}");
+        assert_eq!(
+            resp.headers()["access-control-allow-origin"],
+            "tauri://localhost",
+            "{uri}"
+        );
+    }
     let get = Request::builder()
         .uri("/api/settings")
         .header("origin", "http://evil.example")
