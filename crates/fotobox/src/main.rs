@@ -380,6 +380,20 @@ async fn staff_command(ctx: &AppContext, command: Command) -> Result<()> {
                     s.last_30_days.success_payments,
                     s.last_30_days.revenue
                 );
+                out!(
+                    "refunded           {}, {} UZS",
+                    s.refunded_payments,
+                    s.refunded_amount
+                );
+                out!(
+                    "free sessions      {} (worth {} UZS, not revenue)",
+                    s.comp_sessions,
+                    s.comp_value
+                );
+                out!(
+                    "paid, no receipt   {} (last 30 days; see `fotobox reconcile`)",
+                    s.paid_without_receipt
+                );
                 for p in &s.by_provider {
                     out!(
                         "{:<18} {} payments, {} paid, {} UZS",
