@@ -119,6 +119,12 @@ DefaultAuthType None
   Allow 127.0.0.1
 </Location>
 <Policy default>
+  # As Debian's stock policy: only a job's owner (or the system group) may cancel or change it,
+  # so the kiosk's own cancel must name its user (the tests show it does).
+  <Limit Cancel-Job CUPS-Cancel-Job Cancel-Jobs Purge-Jobs Hold-Job Release-Job Restart-Job Resume-Job Set-Job-Attributes>
+    Require user @OWNER @SYSTEM
+    Order deny,allow
+  </Limit>
   <Limit All>
     Order allow,deny
   </Limit>

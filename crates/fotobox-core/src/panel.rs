@@ -162,16 +162,6 @@ impl Actor {
             Actor::Cli => "cli",
         }
     }
-
-    /// The actor [`Actor::as_str`] named (the command line for a name it never gives).
-    pub fn parse(name: &str) -> Actor {
-        match name {
-            "token" => Actor::Token,
-            "pin:window" => Actor::Pin(Client::Window),
-            "pin:browser" => Actor::Pin(Client::Browser),
-            _ => Actor::Cli,
-        }
-    }
 }
 
 // ---------------------------------------------------------------- PIN and sessions

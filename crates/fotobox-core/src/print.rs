@@ -168,20 +168,31 @@ impl Printer {
         }
     }
 
-    /// Cancel a job at the printer (CUPS, over IPP); a failure is logged (the caller has given
-    /// up on the job either way). Nothing to do for the folder printer.
-    pub async fn cancel(&self, job_id: &str) {
-        if let Printer::Cups(c) = self {
-            let r = crate::printer_state::cancel_job_ipp(
-                &c.server,
-                &c.name,
-                job_number(job_id),
-                c.timeout,
-            )
-            .await;
-            if let Err(e) = r {
-                tracing::warn!(job = job_id, error = %e, "cannot cancel the job in CUPS");
-            }
+    /// Cancel a job at the printer: `cancel [-h server] <job>` as this process's user (the job's
+    /// owner, whom CUPS's default policy lets cancel it). Job ids without a number are refused
+    /// (CUPS reads job 0 as "the printer's current job"). Nothing to do for the folder printer.
+    pub async fn cancel(&self, job_id: &str) -> Result<(), PrintError> {
+        let Printer::Cups(c) = self else {
+            return Ok(());
+        };
+        if job_number(job_id) == 0 {
+            return Err(PrintError::Command(format!(
+                "{job_id:?} is not a CUPS job id"
+            )));
+        }
+        let mut args = Vec::new();
+        if !c.server.is_empty() {
+            args.extend(["-h".to_string(), c.server.clone()]);
+        }
+        args.push(job_id.to_string());
+        let (ok, _, err) = run_blocking("cancel".into(), args, c.timeout).await?;
+        if ok {
+            Ok(())
+        } else {
+            Err(PrintError::Command(format!(
+                "cancel {job_id}: {}",
+                first_line(&err)
+            )))
         }
     }
 

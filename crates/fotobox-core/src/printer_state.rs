@@ -304,7 +304,11 @@ pub async fn query_job_ipp(
     timeout: Duration,
 ) -> Result<Option<IppJobState>, String> {
     let uri = printer_uri(server, name);
-    let job = i32::try_from(job).map_err(|_| format!("job number {job} is out of range"))?;
+    // Job 0 would name "the printer's current job".
+    let job = i32::try_from(job)
+        .ok()
+        .filter(|j| *j > 0)
+        .ok_or_else(|| format!("{job} is not a CUPS job number"))?;
     tokio::task::spawn_blocking(move || query_job_blocking(&uri, job, timeout))
         .await
         .map_err(|e| format!("IPP thread failed: {e}"))?
@@ -346,36 +350,6 @@ fn query_job_blocking(
         Some(9) => Ok(Some(IppJobState::Completed)),
         other => Err(format!("CUPS sent job-state {other:?} for job {job}")),
     }
-}
-
-/// Cancel job `job` of queue `name` at the scheduler (Cancel-Job), within `timeout`.
-pub async fn cancel_job_ipp(
-    server: &str,
-    name: &str,
-    job: u64,
-    timeout: Duration,
-) -> Result<(), String> {
-    let uri = printer_uri(server, name);
-    let job = i32::try_from(job).map_err(|_| format!("job number {job} is out of range"))?;
-    tokio::task::spawn_blocking(move || {
-        use ipp::prelude::{IppClient, IppOperationBuilder, Uri};
-        let parsed: Uri = uri.parse().map_err(|e| format!("bad printer URI: {e}"))?;
-        let op = IppOperationBuilder::cancel_job(parsed.clone(), job)
-            .build()
-            .map_err(|e| format!("IPP request: {e}"))?;
-        let client = IppClient::builder(parsed).request_timeout(timeout).build();
-        let resp = client
-            .send(op)
-            .map_err(|e| format!("CUPS at {uri} did not answer: {e}"))?;
-        let status = resp.header().status_code();
-        if status.is_success() {
-            Ok(())
-        } else {
-            Err(format!("CUPS answered {status} to cancelling job {job}"))
-        }
-    })
-    .await
-    .map_err(|e| format!("IPP thread failed: {e}"))?
 }
 
 /// The text of a keyword, name, text or URI value (others as IPP prints them).

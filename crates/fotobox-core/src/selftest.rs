@@ -124,47 +124,46 @@ pub async fn recover(ctx: &AppContext) -> Result<u64> {
         let started = Instant::now();
         let job = row.printer_job.clone();
         let state = match &job {
-            Some(j) if row.kind == q::KIND_PRINT => printer.job_state(j).await.ok(),
+            Some(j) if row.kind == q::KIND_PRINT => Some(printer.job_state(j).await),
             _ => None,
         };
-        match (job, state) {
-            (Some(job), Some(JobState::Done)) => {
+        let o = match (job, state) {
+            (Some(job), Some(Ok(JobState::Done))) => {
                 let o = Outcome {
                     state: q::PASSED,
-                    summary: format!(
-                        "printed (job {job}) while the kiosk restarted; counted on the paper counter"
-                    ),
+                    summary: format!("printed (job {job}) while the kiosk restarted"),
                     detail: json!({"printer": printer.describe(), "printer_job": job}),
                 };
-                printed(ctx, row.id, started, Actor::parse(&row.actor), &job, o).await?;
+                printed(ctx, row.id, started, &row.actor, &job, o).await?;
+                continue;
             }
-            (Some(job), Some(JobState::Pending)) => {
-                printer.cancel(&job).await;
-                let o = Outcome::failed(
-                    format!("{interrupted}; its job {job} was cancelled in CUPS"),
-                    json!({"printer_job": job}),
-                );
-                finish(ctx, row.id, started, &o).await?;
+            (Some(job), Some(Ok(JobState::Gone))) => {
+                Outcome::failed(interrupted, json!({"printer_job": job}))
             }
-            _ => {
-                finish(
-                    ctx,
-                    row.id,
-                    started,
-                    &Outcome::failed(interrupted, json!({})),
-                )
-                .await?
+            // Waiting, or CUPS did not say: it must not print later uncounted.
+            (Some(job), Some(_)) => {
+                let summary = match printer.cancel(&job).await {
+                    Ok(()) => format!("{interrupted}; its job {job} was cancelled in CUPS"),
+                    Err(e) => format!(
+                        "{interrupted}; its job {job} could not be cancelled ({e}): it may still \
+                         print, uncounted"
+                    ),
+                };
+                Outcome::failed(summary, json!({"printer_job": job}))
             }
-        }
+            _ => Outcome::failed(interrupted, json!({})),
+        };
+        finish(ctx, row.id, started, &o).await?;
     }
     Ok(rows.len() as u64)
 }
 
 /// How long a run may stay `running` before a new one may take over (a run whose worker died
-/// without a restart): the printer's job time limit for a test print, two minutes otherwise.
+/// without a restart). A test print may wait for a customer's job (up to the job time limit),
+/// then for its own (the same), so twice that and five minutes; two minutes for the others.
 fn abandoned_after(ctx: &AppContext, kind: &str) -> chrono::Duration {
     let secs = if kind == q::KIND_PRINT {
-        ctx.config.printer.job_timeout_seconds + 120
+        2 * ctx.config.printer.job_timeout_seconds + 300
     } else {
         120
     };
@@ -329,16 +328,17 @@ async fn run_print(ctx: &AppContext, id: i64, actor: Actor, started: Instant) ->
         ),
         detail: json!({"printer": printer.describe(), "printer_job": job}),
     };
-    printed(ctx, id, started, actor, &job, o).await
+    printed(ctx, id, started, actor.as_str(), &job, o).await
 }
 
-/// A test sheet came out: the result, one print off the paper counter and the audit line, in
-/// one transaction. The summary gets the prints left.
+/// A test sheet came out: one print off the paper counter and the audit line, with the result,
+/// in one transaction. The paper is counted even when the run was meanwhile failed (taken over
+/// as abandoned): the sheet used it. The summary gets the prints left.
 async fn printed(
     ctx: &AppContext,
     id: i64,
     started: Instant,
-    actor: Actor,
+    actor: &str,
     job: &str,
     mut o: Outcome,
 ) -> Result<()> {
@@ -347,18 +347,17 @@ async fn printed(
     let left = photos::take_paper(&mut tx, ctx, 1, now).await?;
     o.summary = format!("{}; {left} prints left on the paper counter", o.summary);
     o.detail["paper_left"] = json!(left);
-    if finish_in(&mut tx, ctx, id, started, &o).await? {
-        let audit = fotobox_store::staff::NewAudit {
-            action: "test_print",
-            actor: actor.as_str(),
-            payment_id: None,
-            order_id: None,
-            reason: None,
-            detail: json!({"self_test": id, "printer_job": job, "paper_left": left}),
-        };
-        fotobox_store::staff::insert_audit(&mut tx, &audit, now).await?;
-        tx.commit().await?;
-    }
+    finish_in(&mut tx, ctx, id, started, &o).await?;
+    let audit = fotobox_store::staff::NewAudit {
+        action: "test_print",
+        actor,
+        payment_id: None,
+        order_id: None,
+        reason: None,
+        detail: json!({"self_test": id, "printer_job": job, "paper_left": left}),
+    };
+    fotobox_store::staff::insert_audit(&mut tx, &audit, now).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -372,6 +371,16 @@ async fn print_sheet(
     let file = sheet_file(ctx, printer, id).await.map_err(fail)?;
     let turn = ctx.print_turn.clone();
     let _turn = turn.lock().await;
+    // The wait for the turn can be long (a customer's job first): a run failed meanwhile (taken
+    // over as abandoned) prints nothing.
+    match get(ctx, id).await {
+        Ok(Some(r)) if r.state == q::RUNNING => {}
+        _ => {
+            return Err(fail(
+                "not printed: the run ended while it waited for the printer".into(),
+            ))
+        }
+    }
     // Asked again in the queue's turn: the printer may have stopped, and the paper counter
     // (which counts this sheet as queued) must still hold a print for it.
     match photos::readiness_now(ctx, 1).await {
@@ -520,11 +529,19 @@ async fn wait_printed(
         }
         if Instant::now() >= deadline {
             // Only a test: it must not take a sheet later that nobody counts.
-            printer.cancel(job).await;
+            let cancelled = printer.cancel(job).await;
+            // It may have finished just before the cancel: then it counts.
+            if let Ok(JobState::Done) = printer.job_state(job).await {
+                return Ok(());
+            }
             let why = noted.map(|w| format!(" ({w})")).unwrap_or_default();
+            let after = match cancelled {
+                Ok(()) => "it was cancelled in CUPS".to_string(),
+                Err(e) => format!("it could not be cancelled ({e}): it may still print, uncounted"),
+            };
             return Err(Outcome::failed(
                 format!(
-                    "job {job} did not finish within {} s{why}; it was cancelled in CUPS",
+                    "job {job} did not finish within {} s{why}; {after}",
                     ctx.config.printer.job_timeout_seconds
                 ),
                 detail,
@@ -551,10 +568,19 @@ const MAX_PAGE_ERROR: usize = 300;
 pub async fn camera(
     ctx: &AppContext,
     actor: Actor,
-    jpeg: &[u8],
+    jpeg: Vec<u8>,
     capture_ms: Option<u64>,
 ) -> Result<SelfTestView> {
-    let bytes = jpeg.to_vec();
+    let ctx = ctx.clone();
+    detached(async move { camera_now(&ctx, actor, jpeg, capture_ms).await }).await
+}
+
+async fn camera_now(
+    ctx: &AppContext,
+    actor: Actor,
+    bytes: Vec<u8>,
+    capture_ms: Option<u64>,
+) -> Result<SelfTestView> {
     let (w, h) = tokio::task::spawn_blocking(move || fotobox_render::compose::check_jpeg(&bytes))
         .await
         .map_err(|e| SelfTestError::Internal(format!("the picture check stopped: {e}")))?

@@ -632,7 +632,7 @@ async fn self_test_camera(
     let bytes = axum::body::to_bytes(body, fotobox_core::kiosk::MAX_SHOT_BYTES)
         .await
         .map_err(|_| ApiError::invalid("the picture is too large or its upload was cut off"))?;
-    let run = selftest::camera(&ctx, actor, &bytes, ms).await?;
+    let run = selftest::camera(&ctx, actor, bytes.to_vec(), ms).await?;
     Ok(Json(json!({"test": run})))
 }
 

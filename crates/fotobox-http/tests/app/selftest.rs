@@ -468,3 +468,39 @@ async fn a_run_abandoned_without_a_restart_gives_way_after_its_time() {
         ("failed", "abandoned: it did not end in time")
     );
 }
+
+/// A test sheet the printer holds past the job time limit is cancelled in CUPS (the private
+/// cupsd lets only a job's owner cancel it, as Debian's does): it must not print later, uncounted.
+#[tokio::test]
+async fn a_test_sheet_held_past_the_time_limit_is_cancelled_in_cups_and_not_counted() {
+    let queue = TestQueue::new();
+    let extra = queue
+        .config(40)
+        .replace("[printer]\n", "[printer]\njob_timeout_seconds = 2\n");
+    let app = TestApp::with_extra(&extra).await;
+    queue.set_paper("stuck");
+    let (s, v) = start_print(&app).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let r = print_result(&app, 30).await;
+    assert_eq!(r["state"], "failed", "{r}");
+    let summary = r["summary"].as_str().unwrap();
+    assert!(summary.contains("did not finish within 2 s"), "{summary}");
+    assert!(summary.contains("it was cancelled in CUPS"), "{summary}");
+    assert!(
+        queue.unfinished_jobs().is_empty(),
+        "{:?}",
+        queue.unfinished_jobs()
+    );
+    // Paper loaded afterwards: nothing comes out, nothing is counted or reserved.
+    queue.set_paper("ok");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(queue.printed().is_empty(), "{:?}", queue.printed());
+    assert_eq!(photos::paper(&app.ctx).await.unwrap().remaining, 40);
+    assert_eq!(
+        photos::readiness(&app.ctx, 1)
+            .await
+            .unwrap()
+            .paper_available,
+        40
+    );
+}
