@@ -105,14 +105,18 @@ pub struct PrinterState {
 }
 
 impl PrinterState {
+    /// The reported reasons of `severity`, in the printer's order.
+    fn reasons_of(&self, wanted: Severity) -> Vec<String> {
+        self.reasons
+            .iter()
+            .filter(|r| severity(r) == wanted)
+            .cloned()
+            .collect()
+    }
+
     /// Reasons (and queue states) that stop printing now, in the printer's order.
     pub fn stops(&self) -> Vec<String> {
-        let mut v: Vec<String> = self
-            .reasons
-            .iter()
-            .filter(|r| severity(r) == Severity::Stop)
-            .cloned()
-            .collect();
+        let mut v = self.reasons_of(Severity::Stop);
         if self.state == "stopped" && !v.iter().any(|r| split_suffix(r).0 == "paused") {
             v.push("stopped".into());
         }
@@ -125,12 +129,7 @@ impl PrinterState {
     /// What staff should know although printing goes on: warning reasons and markers at or
     /// below their low level.
     pub fn warnings(&self) -> Vec<String> {
-        let mut v: Vec<String> = self
-            .reasons
-            .iter()
-            .filter(|r| severity(r) == Severity::Warn)
-            .cloned()
-            .collect();
+        let mut v = self.reasons_of(Severity::Warn);
         for m in &self.markers {
             if let Some(low) = m.low_level {
                 if m.level >= 0 && m.level <= low {
@@ -201,18 +200,34 @@ pub async fn query_ipp(
         .map_err(|e| format!("IPP thread failed: {e}"))?
 }
 
-fn query_ipp_blocking(uri: &str, timeout: Duration) -> Result<PrinterState, String> {
-    use ipp::prelude::{DelimiterTag, IppClient, IppOperationBuilder, IppValue, Uri};
-    let err = |what: &str, e: &dyn std::fmt::Display| format!("{what}: {e}");
-    let parsed: Uri = uri.parse().map_err(|e| err("bad printer URI", &e))?;
-    let op = IppOperationBuilder::get_printer_attributes(parsed.clone())
-        .attributes(ATTRIBUTES)
+/// Send one request, built by `op` for the parsed `uri`, within `timeout`: the answer, whatever
+/// its status. Blocking.
+fn send_ipp<R, E>(
+    uri: &str,
+    timeout: Duration,
+    op: impl FnOnce(ipp::prelude::Uri) -> Result<R, E>,
+) -> Result<ipp::prelude::IppRequestResponse, String>
+where
+    R: Into<ipp::prelude::IppRequestResponse>,
+    E: std::fmt::Display,
+{
+    use ipp::prelude::{IppClient, Uri};
+    let parsed: Uri = uri.parse().map_err(|e| format!("bad printer URI: {e}"))?;
+    let request = op(parsed.clone()).map_err(|e| format!("IPP request: {e}"))?;
+    IppClient::builder(parsed)
+        .request_timeout(timeout)
         .build()
-        .map_err(|e| err("IPP request", &e))?;
-    let client = IppClient::builder(parsed).request_timeout(timeout).build();
-    let resp = client
-        .send(op)
-        .map_err(|e| err(&format!("CUPS at {uri} did not answer"), &e))?;
+        .send(request)
+        .map_err(|e| format!("CUPS at {uri} did not answer: {e}"))
+}
+
+fn query_ipp_blocking(uri: &str, timeout: Duration) -> Result<PrinterState, String> {
+    use ipp::prelude::{DelimiterTag, IppOperationBuilder, IppValue};
+    let resp = send_ipp(uri, timeout, |u| {
+        IppOperationBuilder::get_printer_attributes(u)
+            .attributes(ATTRIBUTES)
+            .build()
+    })?;
     let status = resp.header().status_code();
     if !status.is_success() {
         return Err(format!("CUPS answered {status} for {uri} (unknown queue?)"));
@@ -320,16 +335,10 @@ fn query_job_blocking(
     timeout: Duration,
 ) -> Result<Option<IppJobState>, String> {
     use ipp::model::StatusCode;
-    use ipp::prelude::{DelimiterTag, IppClient, IppOperationBuilder, IppValue, Uri};
-    let err = |what: &str, e: &dyn std::fmt::Display| format!("{what}: {e}");
-    let parsed: Uri = uri.parse().map_err(|e| err("bad printer URI", &e))?;
-    let op = IppOperationBuilder::get_job_attributes(parsed.clone(), job)
-        .build()
-        .map_err(|e| err("IPP request", &e))?;
-    let client = IppClient::builder(parsed).request_timeout(timeout).build();
-    let resp = client
-        .send(op)
-        .map_err(|e| err(&format!("CUPS at {uri} did not answer"), &e))?;
+    use ipp::prelude::{DelimiterTag, IppOperationBuilder, IppValue};
+    let resp = send_ipp(uri, timeout, |u| {
+        IppOperationBuilder::get_job_attributes(u, job).build()
+    })?;
     let status = resp.header().status_code();
     if status == StatusCode::ClientErrorNotFound {
         return Ok(None);
