@@ -12,23 +12,7 @@ use common::TestApp;
 use fotobox_core::orders::{self, OrderRequest};
 use fotobox_core::photos::{self, Failpoint};
 use fotobox_store::model::Provider;
-use fotobox_store::photos as q;
-use photos_support::{paid_order, shots, FakeCups};
-
-async fn job_of(app: &TestApp, order: &str) -> q::PrintJob {
-    let p = app
-        .ctx
-        .store
-        .payment_by_order_id(order)
-        .await
-        .unwrap()
-        .unwrap();
-    let mut conn = app.ctx.store.pool().acquire().await.unwrap();
-    q::print_job_for_payment(&mut conn, p.id)
-        .await
-        .unwrap()
-        .unwrap()
-}
+use photos_support::{job_of, paid_order, shots, FakeCups};
 
 #[tokio::test]
 async fn a_paid_order_prints_once_with_its_copies_and_is_fulfilled() {
@@ -63,7 +47,7 @@ async fn a_paid_order_prints_once_with_its_copies_and_is_fulfilled() {
         queue.document(n),
         std::fs::read(&view.composite_path).unwrap()
     );
-    let job = job_of(&app, &order).await;
+    let job = job_of(&app.ctx, &order).await;
     assert_eq!(
         (
             job.state.as_str(),
@@ -154,7 +138,7 @@ async fn lp_failures_are_retried_then_flagged_and_never_print_twice() {
     let report = photos::process_queue(&app.ctx).await.unwrap();
     assert_eq!((report.failed, report.requeued), (1, 2));
     assert!(queue.jobs().is_empty(), "{:?}", queue.jobs());
-    let job = job_of(&app, &order).await;
+    let job = job_of(&app.ctx, &order).await;
     assert_eq!((job.state.as_str(), job.attempts), ("failed", 3));
     assert!(
         job.last_error
@@ -188,13 +172,13 @@ async fn lp_failures_are_retried_then_flagged_and_never_print_twice() {
     let ctx = app.ctx.clone();
     let run = tokio::spawn(async move { photos::process_queue(&ctx).await });
     let started = std::time::Instant::now();
-    while job_of(&app, &order2).await.last_error.is_none() {
+    while job_of(&app.ctx, &order2).await.last_error.is_none() {
         assert!(started.elapsed().as_secs() < 10, "never refused");
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     queue.refuse_jobs(false);
     run.await.unwrap().unwrap();
-    let job = job_of(&app, &order2).await;
+    let job = job_of(&app.ctx, &order2).await;
     assert_eq!((job.state.as_str(), job.attempts), ("done", 2));
     assert_eq!(queue.jobs().len(), 1);
     assert_eq!(queue.printed().len(), 1);
@@ -315,12 +299,12 @@ async fn held_job_waits_and_a_lost_job_is_flagged_not_resubmitted() {
     let run = tokio::spawn(async move { photos::process_queue(&ctx).await });
     queue.wait_jobs(1, 10).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(job_of(&app, &order).await.state, "printing");
+    assert_eq!(job_of(&app.ctx, &order).await.state, "printing");
     assert_eq!(queue.unfinished_jobs().len(), 1);
     assert!(queue.printed().is_empty());
     queue.release_held();
     assert_eq!(run.await.unwrap().unwrap().printed, 1);
-    assert_eq!(job_of(&app, &order).await.state, "done");
+    assert_eq!(job_of(&app.ctx, &order).await.state, "done");
     assert_eq!(queue.printed().len(), 1);
 
     // A job the printer forgets (cancelled at the printer) is flagged, never printed again.
@@ -333,7 +317,7 @@ async fn held_job_waits_and_a_lost_job_is_flagged_not_resubmitted() {
     let run = tokio::spawn(async move { photos::process_queue(&ctx).await });
     let jobs = queue.wait_jobs(2, 10).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(job_of(&app, &order2).await.state, "printing");
+    assert_eq!(job_of(&app.ctx, &order2).await.state, "printing");
     queue.purge_jobs();
     assert_eq!(run.await.unwrap().unwrap().failed, 1);
     assert!(queue.jobs().is_empty(), "resubmitted: {:?}", queue.jobs());

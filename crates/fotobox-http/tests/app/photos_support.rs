@@ -185,3 +185,18 @@ pub async fn restart(ctx: AppContext) -> AppContext {
     ctx.store.close().await;
     AppContext::new(cfg).await.unwrap()
 }
+
+/// The payment of `order`.
+pub async fn payment_of(ctx: &AppContext, order: &str) -> fotobox_store::model::Payment {
+    ctx.store.payment_by_order_id(order).await.unwrap().unwrap()
+}
+
+/// The print job of `order` (its newest).
+pub async fn job_of(ctx: &AppContext, order: &str) -> fotobox_store::photos::PrintJob {
+    let p = payment_of(ctx, order).await;
+    let mut conn = ctx.store.pool().acquire().await.unwrap();
+    fotobox_store::photos::print_job_for_payment(&mut conn, p.id)
+        .await
+        .unwrap()
+        .unwrap()
+}

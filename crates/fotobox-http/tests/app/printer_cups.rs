@@ -8,14 +8,13 @@ use std::time::{Duration, Instant};
 
 use crate::common::{self, TestApp};
 use crate::cups_support::TestQueue;
-use crate::photos_support::{paid_order, shots};
+use crate::photos_support::{job_of, paid_order, payment_of, shots};
 use fotobox_core::maintenance::devices;
 use fotobox_core::orders::{self, OrderRequest};
 use fotobox_core::photos::{self, Failpoint};
 use fotobox_core::AppContext;
 use fotobox_store::maintenance as mq;
 use fotobox_store::model::Provider;
-use fotobox_store::photos as q;
 
 async fn open_alerts(ctx: &AppContext, kind: &str) -> Vec<mq::AlertRow> {
     mq::list_alerts(ctx.store.pool(), true, 100)
@@ -198,12 +197,7 @@ async fn a_job_stuck_behind_a_printer_error_is_flagged_at_once() {
         let ctx = ctx.clone();
         tokio::spawn(async move { photos::process_queue(&ctx).await.unwrap() })
     };
-    let p = ctx
-        .store
-        .payment_by_order_id(&order)
-        .await
-        .unwrap()
-        .unwrap();
+    let p = payment_of(&ctx, &order).await;
     let until = Instant::now() + Duration::from_secs(20);
     let flag = loop {
         let flags = ctx.store.open_flags().await.unwrap();
@@ -216,13 +210,7 @@ async fn a_job_stuck_behind_a_printer_error_is_flagged_at_once() {
     assert!(flag.reason.contains("media-empty-error"), "{flag:?}");
     assert!(flag.reason.contains("is stuck"), "{flag:?}");
     assert_eq!(queue.unfinished_jobs().len(), 1, "the job is still at CUPS");
-    let job = {
-        let mut conn = ctx.store.pool().acquire().await.unwrap();
-        q::print_job_for_payment(&mut conn, p.id)
-            .await
-            .unwrap()
-            .unwrap()
-    };
+    let job = job_of(&ctx, &order).await;
     assert_eq!(job.state, "printing");
     assert!(job.last_error.unwrap().contains("media-empty-error"));
 
@@ -267,12 +255,7 @@ async fn a_job_cancelled_in_cups_is_flagged_not_counted_as_printed() {
         .expect("the queue gives up on the cancelled job")
         .unwrap();
     assert_eq!((report.printed, report.failed), (0, 1), "{report:?}");
-    let p = ctx
-        .store
-        .payment_by_order_id(&order)
-        .await
-        .unwrap()
-        .unwrap();
+    let p = payment_of(&ctx, &order).await;
     assert!(p.fulfilled_at.is_none(), "{p:?}");
     let flags = ctx.store.open_flags().await.unwrap();
     assert!(

@@ -5,9 +5,8 @@ use std::time::{Duration, Instant};
 
 use crate::common::TestApp;
 use crate::cups_support::{pdf_pages, PdfQueue};
-use crate::photos_support::{paid_order, shots};
+use crate::photos_support::{job_of, paid_order, payment_of, shots};
 use fotobox_core::photos::{self, Failpoint};
-use fotobox_store::photos as q;
 
 /// 4x6 inches in points, as `media=w288h432` names it.
 const PAGE_4X6: (f64, f64) = (288.0, 432.0);
@@ -41,19 +40,8 @@ async fn a_paid_order_comes_out_of_cups_pdf_as_one_4x6_page_per_copy() {
         queue.log()
     );
 
-    let p = ctx
-        .store
-        .payment_by_order_id(&order)
-        .await
-        .unwrap()
-        .unwrap();
-    let job = {
-        let mut conn = ctx.store.pool().acquire().await.unwrap();
-        q::print_job_for_payment(&mut conn, p.id)
-            .await
-            .unwrap()
-            .unwrap()
-    };
+    let p = payment_of(ctx, &order).await;
+    let job = job_of(ctx, &order).await;
     assert_eq!((job.state.as_str(), job.copies), ("done", copies));
     assert!(p.fulfilled_at.is_some(), "{p:?}");
     assert_eq!(photos::paper(ctx).await.unwrap().remaining, 50 - copies);

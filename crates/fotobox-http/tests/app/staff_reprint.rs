@@ -15,7 +15,7 @@ use common::{send, TestApp, STAFF_TOKEN};
 use fotobox_core::panel;
 use fotobox_core::photos::{self, Failpoint};
 use fotobox_store::photos as q;
-use photos_support::{paid_order, shots};
+use photos_support::{job_of, paid_order, shots};
 use serde_json::{json, Value};
 
 const PIN: &str = "2468";
@@ -36,26 +36,11 @@ async fn app_with_cups(queue: &TestQueue) -> (TestApp, String) {
     (app, token)
 }
 
-async fn job_of(app: &TestApp, order: &str) -> q::PrintJob {
-    let p = app
-        .ctx
-        .store
-        .payment_by_order_id(order)
-        .await
-        .unwrap()
-        .unwrap();
-    let mut conn = app.ctx.store.pool().acquire().await.unwrap();
-    q::print_job_for_payment(&mut conn, p.id)
-        .await
-        .unwrap()
-        .unwrap()
-}
-
 /// Wait (up to 10 s) until the order's job is `state`.
 async fn wait_for_state(app: &TestApp, order: &str, state: &str) -> q::PrintJob {
     let started = std::time::Instant::now();
     loop {
-        let job = job_of(app, order).await;
+        let job = job_of(&app.ctx, order).await;
         if job.state == state {
             return job;
         }
