@@ -771,6 +771,50 @@ async fn hostile_requests_over_real_sockets_store_nothing_and_the_kiosk_keeps_an
             .is_none(),
         "no sample was composed for a caller without the key"
     );
+    // The Devices page's self-tests (a test print takes paper, a camera still is an upload):
+    // without the staff token, with a wrong one, or from another site, refused before any work;
+    // with the token but a mistaken body or query, a 400 in JSON. Nothing is recorded.
+    let wrong = "Authorization: Bearer staff-test-token-0123456780";
+    let still = "Content-Type: image/jpeg";
+    for (path, body) in [
+        ("/api/staff/selftest/print", Vec::new()),
+        ("/api/staff/selftest/payment-path", Vec::new()),
+        ("/api/staff/selftest/camera?ms=5", vec![0xffu8; 1024 * 1024]),
+        (
+            "/api/staff/selftest/camera/failure",
+            br#"{"error":"x"}"#.to_vec(),
+        ),
+    ] {
+        for (head, want) in [
+            (format!("POST {path} HTTP/1.1\r\n{host}\r\n{still}"), 401),
+            (format!("POST {path} HTTP/1.1\r\n{host}\r\n{still}\r\n{wrong}"), 401),
+            (
+                format!("POST {path} HTTP/1.1\r\n{host}\r\n{still}\r\n{good}\r\nOrigin: https://evil.example"),
+                403,
+            ),
+            (
+                format!("POST {path} HTTP/1.1\r\nHost: evil.example:5000\r\n{still}\r\n{good}"),
+                403,
+            ),
+        ] {
+            let (s, a) = raw_http(api, &head, &body).await;
+            assert_eq!(s, want, "{head}: {a}");
+        }
+    }
+    for (path, body) in [
+        ("/api/staff/selftest/camera", b"GIF89a not a still".to_vec()),
+        ("/api/staff/selftest/camera?ms=soon", vec![0xffu8; 64]),
+    ] {
+        let head = format!("POST {path} HTTP/1.1\r\n{host}\r\n{still}\r\n{good}");
+        let (s, a) = raw_http(api, &head, &body).await;
+        assert_eq!(s, 400, "{path}: {a}");
+        assert!(a["error"].is_string(), "{path}: {a}");
+    }
+    assert!(app.ctx.store.latest_self_tests().await.unwrap().is_empty());
+    assert!(
+        !app.dir.path().join("selftest").exists(),
+        "no sheet was drawn"
+    );
     let refunds: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM provider_refunds")
         .fetch_one(app.ctx.store.pool())
         .await
